@@ -1,0 +1,98 @@
+"""The `criteria` object a test uses: measure, then check a named criterion.
+
+    rtt = measure_midi_loopback(ports, messages=1000)
+    criteria.check("midi.rtt_p99_ms", rtt.p99_ms)
+
+Limit, unit, layer and domain come from the rig -> profile -> catalog; the record
+keeps where the limit came from. A FAIL raises CriterionFailed (an AssertionError,
+so the test fails rather than breaks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, final
+
+from pytest_usbgate.criteria import CriterionDef, Record, Verdict, failure_message
+from pytest_usbgate.errors import InfrastructureError, UsbgateError
+from pytest_usbgate.gates import resolve_limit
+
+if TYPE_CHECKING:
+    from pytest_usbgate.rig import Rig
+
+
+class CriterionFailed(AssertionError):
+    """A criterion judged FAIL; the message names value, limit, rig, gate and layer."""
+
+    def __init__(self, records: Sequence[Record], rig_name: str,
+                 catalog: Mapping[str, CriterionDef]) -> None:
+        lines = []
+        for record in records:
+            lines.append(failure_message(record, rig_name))
+            lines.append(f"  layer {record.layer} / domain {record.domain}: "
+                         f"{catalog[record.id].fix}")
+            lines += [f"  {line}" for line in record.detail.splitlines()]
+        self.records = tuple(records)
+        super().__init__("\n".join(lines))
+
+
+@final
+class Criteria:
+    """Checks criteria for one test in one gate and hands each record to `sink`."""
+
+    __slots__ = ("_catalog", "_gate", "_rig", "_sink", "_test_id")
+
+    def __init__(self, *, gate: str, rig: Rig, catalog: Mapping[str, CriterionDef],
+                 test_id: str, sink: Callable[[Record, CriterionDef], None]) -> None:
+        self._gate = gate
+        self._rig = rig
+        self._catalog = catalog
+        self._test_id = test_id
+        self._sink = sink
+
+    @property
+    def gate(self) -> str:
+        return self._gate
+
+    def judge(self, criterion_id: str, value: float | bool, *, detail: str = "") -> Record:
+        """Judge and record without raising (see `check`)."""
+        criterion = self._catalog.get(criterion_id)
+        if criterion is None:
+            raise UsbgateError(f"unknown criterion {criterion_id!r}: not in the catalog "
+                               "(pytest_usbgate/catalog.toml)")
+        if isinstance(value, bool):
+            number = 1.0 if value else 0.0
+        elif isinstance(value, int | float):
+            number = float(value)
+        else:
+            raise UsbgateError(f"{criterion_id}: expected a number in {criterion.unit}, "
+                               f"got {type(value).__name__}")
+        limit, source = resolve_limit(criterion, self._gate, self._rig)
+        if limit is None:
+            raise InfrastructureError(
+                f"{criterion_id} has no limit for the {self._gate} gate: set "
+                f'[thresholds.{self._gate}] "{criterion_id}" = {{ max = … }} in {self._rig.path}')
+        record = Record(id=criterion_id, layer=criterion.layer, domain=criterion.domain,
+                        unit=criterion.unit, value=number, limit=limit, limit_source=source,
+                        verdict=limit.judge(number), test=self._test_id, gate=self._gate,
+                        detail=detail)
+        self._sink(record, criterion)
+        return record
+
+    def check(self, criterion_id: str, value: float | bool, *, detail: str = "") -> Record:
+        """Judge `value` (in the criterion's unit) and record it; raise on FAIL.
+
+        `detail` (lines of text) is kept with the record and shown on failure.
+        """
+        record = self.judge(criterion_id, value, detail=detail)
+        if record.verdict is Verdict.FAIL:
+            raise CriterionFailed([record], self._rig.name, self._catalog)
+        return record
+
+    def check_all(self, values: Mapping[str, float | bool]) -> list[Record]:
+        """Judge and record every value, then raise once listing all that FAIL."""
+        records = [self.judge(criterion_id, value) for criterion_id, value in values.items()]
+        failed = [r for r in records if r.verdict is Verdict.FAIL]
+        if failed:
+            raise CriterionFailed(failed, self._rig.name, self._catalog)
+        return records

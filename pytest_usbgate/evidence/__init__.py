@@ -1,0 +1,1 @@
+"""Evidence: the per-build report folder, Allure environment files, the sign-off."""

@@ -1,0 +1,71 @@
+"""The files the controller writes once into allure-results: environment, executor,
+categories."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Final
+
+from pytest_usbgate.criteria import LAYERS
+from pytest_usbgate.evidence.files import write_atomic, write_json
+
+LIBRARIES: Final = ("pytest-usbgate", "pytest", "pytest-xdist", "allure-pytest", "pyusb",
+                    "pyserial", "mido", "python-rtmidi", "sounddevice")
+BROKEN_CATEGORY: Final = "rig/infrastructure broken"
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions, read from package metadata (nothing is imported)."""
+    out = {}
+    for name in LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def environment(base: Mapping[str, str]) -> dict[str, str]:
+    """`base` (rig, gate, build, devices…) plus host, Python and library versions."""
+    env = dict(base)
+    env["host.kernel"] = platform.release()
+    env["host.os"] = platform.platform()
+    env["python"] = platform.python_version()
+    env.update({f"lib.{name}": version for name, version in library_versions().items()})
+    return env
+
+
+def _escape(text: str, key: bool) -> str:
+    text = text.replace("\\", "\\\\").replace("\n", "\\n")
+    if key:
+        for char in " =:":
+            text = text.replace(char, "\\" + char)
+    return text
+
+
+def write_environment(results_dir: Path, env: Mapping[str, str]) -> None:
+    lines = [f"{_escape(k, True)}={_escape(v, False)}" for k, v in env.items()]
+    write_atomic(results_dir / "environment.properties", "\n".join(lines) + "\n")
+
+
+def categories() -> list[dict[str, Any]]:
+    """One category per layer, matched on the `layer <name> / domain` line every criterion
+    failure carries, then broken tests. `[\\s\\S]*` instead of `.*` so the same regex
+    matches multi-line messages in Allure 2 (Java, whole-string match) and 3 (JavaScript)."""
+    out: list[dict[str, Any]] = [
+        {"name": f"{layer} layer failures", "matchedStatuses": ["failed"],
+         "messageRegex": rf"[\s\S]*layer {layer} / domain[\s\S]*"}
+        for layer in LAYERS
+    ]
+    out.append({"name": BROKEN_CATEGORY, "matchedStatuses": ["broken"]})
+    return out
+
+
+def write_allure_metadata(results_dir: Path, env: Mapping[str, str],
+                          executor: Mapping[str, Any]) -> None:
+    write_environment(results_dir, env)
+    write_json(results_dir / "executor.json", dict(executor))
+    write_json(results_dir / "categories.json", categories())

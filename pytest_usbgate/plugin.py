@@ -1,0 +1,240 @@
+"""pytest hooks: options, gate selection, records from workers, verdict, exit status.
+
+Knows pytest, and nothing about audio, MIDI or USB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+from collections.abc import Generator
+from pathlib import Path
+from types import FrameType
+from typing import Any, Final
+
+import allure
+import pytest
+
+from pytest_usbgate.criteria import Record
+from pytest_usbgate.errors import ConfigError
+from pytest_usbgate.evidence import build
+from pytest_usbgate.evidence.signoff import SIGNOFF
+from pytest_usbgate.fixtures import criteria, gate, rig  # noqa: F401  (fixtures)
+from pytest_usbgate.gates import GATES
+from pytest_usbgate.rig import load_rig, resolve_rig
+from pytest_usbgate.run import GateRun, prepare_gate_dir
+from pytest_usbgate.state import (
+    STATE,
+    SessionState,
+    item_gate,
+    item_records,
+    session_state,
+)
+from pytest_usbgate.summary import summary_lines
+
+PROP_RECORDS: Final = "usbgate.criteria"
+PROP_OUTCOME: Final = "usbgate.outcome"
+_NON_FAILURES: Final = (AssertionError, pytest.fail.Exception)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("usbgate", "USB audio/MIDI release gates (pytest-usbgate)")
+    group.addoption("--gate", choices=GATES, default=None,
+                    help="run this gate's tests only and judge the gate verdict")
+    group.addoption("--rig", default=None, metavar="NAME|PATH",
+                    help="rig file or name in rigs/ (default: sim)")
+    group.addoption("--build-id", default=None, metavar="ID",
+                    help="build id for reports (default: USBGATE_BUILD_ID, CI build number, "
+                         "or git describe + time)")
+    group.addoption("--reports-dir", default=None, metavar="DIR",
+                    help="where reports/<build>/<gate>/ go (default: reports)")
+    parser.addini("usbgate_gate", "default --gate", default="")
+    parser.addini("usbgate_rig", "default --rig", default="sim")
+    parser.addini("usbgate_reports_dir", "default --reports-dir", default="reports")
+
+
+def _setting(config: pytest.Config, name: str) -> str:
+    value = config.getoption(name)
+    return str(value) if value else str(config.getini(f"usbgate_{name}"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "gate(name): the gate (design, bringup, production) "
+                                       "this test belongs to")
+    gate_name = _setting(config, "gate") or None
+    if gate_name is not None and gate_name not in GATES:
+        raise pytest.UsageError(f"usbgate_gate = {gate_name!r}: expected one of {', '.join(GATES)}")
+    state = SessionState(gate=gate_name, rig_spec=_setting(config, "rig"),
+                         rootdir=config.rootpath)
+    config.stash[STATE] = state
+    if gate_name is None:
+        return  # no gate: stay out of the way of ordinary test runs
+    try:
+        state.rig = load_rig(resolve_rig(state.rig_spec, config.rootpath))
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+    worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if worker_input is not None:  # xdist worker: the controller decided where evidence goes
+        shared = worker_input["usbgate"]
+        state.build_id = shared["build_id"]
+        config.option.allure_report_dir = shared["allure_dir"]
+        return
+
+    state.build_id = _build_id(config)
+    if config.option.collectonly:
+        return
+    reports_dir = Path(_setting(config, "reports_dir"))
+    if not reports_dir.is_absolute():
+        reports_dir = config.invocation_params.dir / reports_dir
+    gate_dir = prepare_gate_dir(reports_dir, state.build_id, gate_name)
+    if not getattr(config.option, "allure_report_dir", None):
+        config.option.allure_report_dir = str(gate_dir / "allure-results")
+    state.run = GateRun(gate=gate_name, rig=state.rig, build_id=state.build_id,
+                        gate_dir=gate_dir, executor=build.executor(os.environ, state.build_id))
+    state.run.begin()
+    config.pluginmanager.register(GateController(state.run), "usbgate-controller")
+    _interrupt_on_sigterm(config)
+
+
+def _build_id(config: pytest.Config) -> str:
+    given = config.getoption("build_id")
+    if given is None:
+        return build.default_build_id(os.environ, config.rootpath, dt.datetime.now(dt.UTC))
+    if not re.fullmatch(build.BUILD_ID_PATTERN, given):
+        raise pytest.UsageError(f"--build-id {given!r}: expected up to 128 letters, digits, "
+                                "'.', '_', '+' or '-', starting with a letter or digit")
+    return str(given)
+
+
+def _interrupt_on_sigterm(config: pytest.Config) -> None:
+    """A CI job cancelled with SIGTERM ends like Ctrl-C: INCOMPLETE, evidence written."""
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        run = session_state(config).run
+        if run is not None:
+            run.interrupted = run.interrupted or "SIGTERM"
+        raise KeyboardInterrupt("SIGTERM")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread
+        return
+    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: hand each worker the build id and the Allure folder."""
+    state = session_state(node.config)
+    if state.gate is not None:
+        node.workerinput["usbgate"] = {
+            "build_id": state.build_id,
+            "allure_dir": node.config.option.allure_report_dir,
+        }
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    state = session_state(config)
+    if state.gate is None or state.rig is None:
+        return []
+    rig = state.rig
+    devices = ", ".join(f"{d.id}={d.profile.name} {d.profile.vendor_id}:{d.profile.product_id}"
+                        for d in rig.devices) or "none"
+    return [f"usbgate: gate {state.gate}, rig {rig.name} ({rig.path}), build {state.build_id}",
+            f"usbgate devices: {devices}"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = session_state(config)
+    if state.gate is None:
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if item_gate(item) == state.gate else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    state = session_state(item.config)
+    if state.gate is not None:
+        allure.dynamic.epic(state.gate)
+        allure.dynamic.parameter("build", state.build_id, excluded=True)
+    yield
+    records = item_records(item).records
+    if records:
+        allure.attach(json.dumps([r.to_dict() for r in records], indent=2), name="criteria",
+                      attachment_type=allure.attachment_type.JSON)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """Put this phase's records, and whether a failure was a failure or a breakage,
+    on the report: reports travel from xdist workers to the controller."""
+    report: pytest.TestReport = (yield).get_result()
+    new = item_records(item).take_new()
+    if new:
+        report.user_properties.append((PROP_RECORDS, [r.to_dict() for r in new]))
+    if report.failed and call.excinfo is not None:
+        failed = report.when == "call" and isinstance(call.excinfo.value, _NON_FAILURES)
+        message = call.excinfo.exconly().splitlines()[0][:300] if call.excinfo else ""
+        report.user_properties.append(
+            (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message}))
+
+
+class GateController:
+    """Registered on the controller of a gate run only: gathers what the workers (or this
+    process) report, ends the run, sets the exit status, prints the summary."""
+
+    def __init__(self, run: GateRun) -> None:
+        self.run = run
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        outcome: dict[str, str] | None = None
+        for name, value in report.user_properties:
+            if name == PROP_RECORDS:
+                self.run.add(Record.from_dict(d) for d in value)
+            elif name == PROP_OUTCOME:
+                outcome = value
+        if report.failed:
+            if outcome is None:  # no word from our hook: e.g. an xdist worker crashed here
+                last = report.longreprtext.strip().splitlines()[-1:] or [""]
+                outcome = {"kind": "broken", "message": last[0][:300]}
+            self.run.outcome(report.nodeid, outcome["kind"], outcome["message"])
+        elif report.skipped:
+            self.run.outcome(report.nodeid, "skipped")
+        elif report.when == "call":
+            self.run.outcome(report.nodeid, "passed")
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        self.run.interrupted = self.run.interrupted or "KeyboardInterrupt"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        if error:
+            self.run.interrupted = (self.run.interrupted
+                                    or f"xdist worker {node.gateway.id} went down: {error}")
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            self.run.interrupted = self.run.interrupted or "pytest stopped the session"
+        result = self.run.finish()
+        if result.verdict != "PASS" and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.run.result is None:
+            return
+        terminalreporter.section(f"usbgate: {self.run.gate} gate, build {self.run.build_id}")
+        for line in summary_lines(self.run.result, self.run.rig.name,
+                                  self.run.gate_dir / SIGNOFF):
+            terminalreporter.write_line(line)

@@ -1,0 +1,85 @@
+"""Device profiles shipped with the package: identity, capabilities, default thresholds."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import final
+
+from pytest_usbgate.catalog import builtin_catalog
+from pytest_usbgate.config_reader import Section, load_toml
+from pytest_usbgate.criteria import Limit
+from pytest_usbgate.limits import read_thresholds
+
+_HEX4 = r"[0-9a-f]{4}"
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class AudioCaps:
+    samplerates: tuple[int, ...]
+    inputs: int
+    outputs: int
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Profile:
+    id: str
+    name: str
+    vendor_id: str
+    product_id: str
+    speed_mbps: float
+    audio: AudioCaps | None
+    midi_ports: int
+    thresholds: dict[str, dict[str, Limit]] = field(default_factory=dict)
+
+
+def parse_profile(data: Mapping[str, object], source: str) -> Profile:
+    doc = Section(data, "", source)
+    head = doc.section("profile", required=True)
+    assert head is not None
+    audio = doc.section("audio")
+    midi = doc.section("midi")
+    caps = None
+    if audio is not None:
+        caps = AudioCaps(samplerates=audio.integers("samplerates"),
+                         inputs=audio.integer("inputs", minimum=1),
+                         outputs=audio.integer("outputs", minimum=1))
+        audio.close()
+    midi_ports = 0
+    if midi is not None:
+        midi_ports = midi.integer("ports", minimum=1)
+        midi.close()
+    profile = Profile(
+        id=head.text("id"), name=head.text("name"),
+        vendor_id=head.text("vendor_id", pattern=_HEX4, what="4 lowercase hex digits"),
+        product_id=head.text("product_id", pattern=_HEX4, what="4 lowercase hex digits"),
+        speed_mbps=head.number("speed_mbps"), audio=caps, midi_ports=midi_ports,
+        thresholds=read_thresholds(doc.section("thresholds"), frozenset(builtin_catalog())),
+    )
+    head.close()
+    doc.close()
+    return profile
+
+
+def _profile_dir() -> Path:
+    return Path(__file__).with_name("profiles")
+
+
+def profile_names() -> list[str]:
+    return sorted(p.stem for p in _profile_dir().glob("*.toml"))
+
+
+@functools.cache
+def load_profile(name: str) -> Profile:
+    """A shipped profile by name; KeyError if there is none."""
+    path = _profile_dir() / f"{name}.toml"
+    if not path.is_file():
+        raise KeyError(name)
+    profile = parse_profile(load_toml(path), str(path))
+    if profile.id != name:
+        raise Section({}, "profile", str(path)).error("id", f"expected {name!r} (the file name)")
+    return profile

@@ -1,0 +1,199 @@
+"""Rig files: the bench described in TOML, validated on load.
+
+Load-time validation covers structure (types, unknown keys, references, limits); the
+design gate's checks judge the rest against the device profiles (`design.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import final
+
+from pytest_usbgate.catalog import builtin_catalog
+from pytest_usbgate.config_reader import Section, load_toml
+from pytest_usbgate.criteria import Limit
+from pytest_usbgate.errors import ConfigError
+from pytest_usbgate.limits import read_thresholds
+from pytest_usbgate.profiles import Profile, load_profile, profile_names
+
+_ID = r"[a-z][a-z0-9_-]*"
+_QMP = r"unix:/\S+|tcp:[A-Za-z0-9.\-\[\]:]+:\d+"
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Device:
+    id: str
+    profile: Profile
+    serial: str | None = None
+    port: str | None = None
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class AudioLoopback:
+    """An output->input cable on one device; channels count from 1."""
+
+    device: str
+    output: int
+    input: int
+    samplerate: int
+    blocksize: int
+    periods: int
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class MidiLink:
+    device: str
+    port: str | None = None
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Stack:
+    compose: Path | None = None
+    container: str | None = None
+    qmp: str | None = None
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Rig:
+    name: str
+    kind: str
+    path: Path
+    description: str = ""
+    devices: tuple[Device, ...] = ()
+    audio_loopback: AudioLoopback | None = None
+    midi_loopback: MidiLink | None = None
+    midi_identity: MidiLink | None = None
+    stack: Stack | None = None
+    thresholds: dict[str, dict[str, Limit]] = field(default_factory=dict)
+
+    def device(self, device_id: str) -> Device:
+        for device in self.devices:
+            if device.id == device_id:
+                return device
+        raise KeyError(device_id)
+
+    def has(self, section: str) -> bool:
+        """Whether an optional section ('audio.loopback', 'stack', …) is configured."""
+        return {
+            "audio.loopback": self.audio_loopback, "midi.loopback": self.midi_loopback,
+            "midi.identity": self.midi_identity, "stack": self.stack,
+        }.get(section) is not None
+
+
+def _read_devices(doc: Section) -> tuple[Device, ...]:
+    devices: list[Device] = []
+    for entry in doc.sections("devices"):
+        device_id = entry.text("id", pattern=_ID, what="a lowercase id ([a-z][a-z0-9_-]*)")
+        if any(d.id == device_id for d in devices):
+            raise entry.error("id", f"duplicate device id {device_id!r}")
+        profile_name = entry.text("profile")
+        try:
+            profile = load_profile(profile_name)
+        except KeyError:
+            raise entry.error("profile", f"unknown device profile {profile_name!r} (known: "
+                                         f"{', '.join(profile_names())})") from None
+        devices.append(Device(id=device_id, profile=profile, serial=entry.text("serial", None),
+                              port=entry.text("port", None, pattern=r"\d+-\d+(\.\d+)*",
+                                              what="a bus-port path such as 1-4.2")))
+        entry.close()
+    return tuple(devices)
+
+
+def _device_ref(section: Section, devices: tuple[Device, ...]) -> str:
+    name = section.text("device")
+    if not any(d.id == name for d in devices):
+        known = ", ".join(d.id for d in devices) or "none declared"
+        raise section.error("device", f"unknown device {name!r} (devices: {known})")
+    return str(name)
+
+
+def _read_midi(section: Section | None, devices: tuple[Device, ...]) -> MidiLink | None:
+    if section is None:
+        return None
+    link = MidiLink(device=_device_ref(section, devices), port=section.text("port", None))
+    section.close()
+    return link
+
+
+def parse_rig(data: dict[str, object], path: Path) -> Rig:
+    source = str(path)
+    doc = Section(data, "", source)
+    head = doc.section("rig", required=True)
+    assert head is not None
+    name = head.text("name", pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+                     what="a name of letters, digits, '.', '_' or '-'")
+    kind = head.text("kind", pattern="sim|real", what='"sim" or "real"')
+    description = head.text("description", "")
+    head.close()
+    devices = _read_devices(doc)
+
+    audio_loopback = None
+    audio = doc.section("audio")
+    if audio is not None:
+        loop = audio.section("loopback")
+        if loop is not None:
+            audio_loopback = AudioLoopback(
+                device=_device_ref(loop, devices), output=loop.integer("output", minimum=1),
+                input=loop.integer("input", minimum=1),
+                samplerate=loop.integer("samplerate", minimum=8000, maximum=768000),
+                blocksize=loop.integer("blocksize", minimum=1),
+                periods=loop.integer("periods", 2, minimum=1, maximum=16))
+            loop.close()
+        audio.close()
+
+    midi_loopback = midi_identity = None
+    midi = doc.section("midi")
+    if midi is not None:
+        midi_loopback = _read_midi(midi.section("loopback"), devices)
+        midi_identity = _read_midi(midi.section("identity"), devices)
+        midi.close()
+
+    stack = None
+    stack_section = doc.section("stack")
+    if stack_section is not None:
+        compose = stack_section.text("compose", None)
+        stack = Stack(
+            compose=(path.parent / compose) if compose else None,
+            container=stack_section.text("container", None),
+            qmp=stack_section.text("qmp", None, pattern=_QMP,
+                                   what="unix:/path/to.sock or tcp:host:port"))
+        stack_section.close()
+
+    thresholds = read_thresholds(doc.section("thresholds"), frozenset(builtin_catalog()))
+    doc.close()
+    return Rig(name=name, kind=kind, path=path, description=description, devices=devices,
+               audio_loopback=audio_loopback, midi_loopback=midi_loopback,
+               midi_identity=midi_identity, stack=stack, thresholds=thresholds)
+
+
+def load_rig(path: Path) -> Rig:
+    """Load and validate a rig file; ConfigError names file, key and expectation."""
+    return parse_rig(load_toml(path), path)
+
+
+def packaged_rig_dir() -> Path:
+    return Path(__file__).with_name("rigs")
+
+
+def resolve_rig(spec: str, rootdir: Path) -> Path:
+    """`--rig` value -> file: a path, else NAME in <rootdir>/rigs/ then the packaged rigs."""
+    if "/" in spec or spec.endswith(".toml"):
+        for candidate in (Path(spec), rootdir / spec):
+            if candidate.is_file():
+                return candidate
+        raise ConfigError(spec, "", "rig file not found")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", spec):
+        raise ConfigError("--rig", "", f"expected a rig name or a path to a .toml file, got {spec!r}")
+    candidates = [rootdir / "rigs" / f"{spec}.toml", packaged_rig_dir() / f"{spec}.toml"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ConfigError("--rig", "", f"no rig named {spec!r} (looked in {candidates[0]} and the "
+                                   f"packaged rigs: {', '.join(sorted(p.stem for p in packaged_rig_dir().glob('*.toml')))})")

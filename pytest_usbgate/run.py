@@ -1,0 +1,103 @@
+"""One gate run on the controller: collects records and outcomes, keeps the journal,
+and writes the sign-off. Workers never write here; pytest-free."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from pytest_usbgate.catalog import builtin_catalog
+from pytest_usbgate.criteria import Record, Verdict
+from pytest_usbgate.evidence import allure_env, signoff
+from pytest_usbgate.evidence.files import append_line
+from pytest_usbgate.gates import GateResult, decide
+from pytest_usbgate.rig import Rig
+
+JOURNAL: Final = "criteria.jsonl"
+OUTCOMES: Final = ("passed", "failed", "broken", "skipped")
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def device_identities(rig: Rig) -> list[dict[str, Any]]:
+    """Identity of each rig device as far as the rig and profile know it."""
+    return [{"id": d.id, "profile": d.profile.id, "name": d.profile.name,
+             "vid": d.profile.vendor_id, "pid": d.profile.product_id, "serial": d.serial,
+             "firmware": None} for d in rig.devices]
+
+
+def prepare_gate_dir(reports_dir: Path, build_id: str, gate: str) -> Path:
+    """reports/<build>/<gate>/ with allure-results/, empty. An earlier run's folder for the
+    same build and gate is kept, renamed <gate>.superseded-<time>, never deleted."""
+    gate_dir = reports_dir / build_id / gate
+    if gate_dir.exists() and any(gate_dir.iterdir()):
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        gate_dir.rename(gate_dir.with_name(f"{gate}.superseded-{stamp}"))
+    (gate_dir / "allure-results").mkdir(parents=True, exist_ok=True)
+    return gate_dir
+
+
+class GateRun:
+    """State of a gate run as the controller sees it."""
+
+    def __init__(self, *, gate: str, rig: Rig, build_id: str, gate_dir: Path,
+                 executor: Mapping[str, Any]) -> None:
+        self.gate = gate
+        self.rig = rig
+        self.build_id = build_id
+        self.gate_dir = gate_dir
+        self.executor = executor
+        self.started = now_iso()
+        self.records: list[Record] = []
+        self.outcomes: Counter[str] = Counter({k: 0 for k in OUTCOMES})
+        self.broken: list[str] = []
+        self.interrupted: str | None = None
+        self.result: GateResult | None = None
+
+    def environment(self) -> dict[str, str]:
+        env = {"gate": self.gate, "rig": self.rig.name, "rig.file": str(self.rig.path),
+               "rig.kind": self.rig.kind, "build": self.build_id}
+        for device in device_identities(self.rig):
+            env[f"device.{device['id']}"] = (f"{device['name']} {device['vid']}:{device['pid']}"
+                                             + (f" serial {device['serial']}"
+                                                if device["serial"] else ""))
+        return env
+
+    def begin(self) -> None:
+        """Allure metadata, and a sign-off that reads INCOMPLETE until the run finishes."""
+        allure_env.write_allure_metadata(self.gate_dir / "allure-results",
+                                         allure_env.environment(self.environment()),
+                                         self.executor)
+        signoff.write_signoff(self.gate_dir, self._document(None), [], sealed=False)
+
+    def add(self, records: Iterable[Record]) -> None:
+        for record in records:
+            self.records.append(record)
+            append_line(self.gate_dir / JOURNAL, json.dumps(record.to_dict()))
+
+    def outcome(self, test: str, kind: str, message: str = "") -> None:
+        self.outcomes[kind] += 1
+        if kind in ("failed", "broken") and not any(
+            r.test == test and r.verdict is Verdict.FAIL for r in self.records
+        ):
+            self.broken.append(f"{test} ({kind}: {message})" if message else test)
+
+    def finish(self) -> GateResult:
+        self.result = decide(self.gate, self.rig, builtin_catalog(), self.records,
+                             self.broken, self.interrupted)
+        signoff.write_signoff(self.gate_dir, self._document(now_iso()), self.result.records)
+        return self.result
+
+    def _document(self, finished: str | None) -> dict[str, Any]:
+        result = self.result or GateResult(self.gate, "INCOMPLETE", None, (),
+                                           ("the run has not finished",))
+        return signoff.document(
+            result, rig=self.rig.name, rig_file=str(self.rig.path), build=self.build_id,
+            started=self.started, finished=finished, devices=device_identities(self.rig),
+            tests=dict(self.outcomes), manifest_={})

@@ -1,0 +1,95 @@
+"""Per-session and per-item state kept in pytest's stash."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import allure
+import pytest
+from allure_commons.types import Severity
+
+from pytest_usbgate.criteria import CriterionDef, Record, format_value
+from pytest_usbgate.errors import ConfigError, InfrastructureError
+from pytest_usbgate.gates import GATES
+from pytest_usbgate.rig import Rig, load_rig, resolve_rig
+from pytest_usbgate.run import GateRun
+
+
+@dataclass
+class SessionState:
+    gate: str | None
+    rig_spec: str
+    rootdir: Path
+    build_id: str | None = None
+    run: GateRun | None = None  # on the controller of a gate run only
+    rig: Rig | None = None
+
+    def load_rig(self) -> Rig:
+        if self.rig is None:
+            try:
+                self.rig = load_rig(resolve_rig(self.rig_spec, self.rootdir))
+            except ConfigError as exc:
+                raise InfrastructureError(str(exc)) from None
+        return self.rig
+
+
+@dataclass
+class ItemRecords:
+    records: list[Record] = field(default_factory=list)
+    reported: int = 0  # how many are already in an earlier phase's report
+
+    def take_new(self) -> list[Record]:
+        new = self.records[self.reported:]
+        self.reported = len(self.records)
+        return new
+
+
+STATE = pytest.StashKey[SessionState]()
+ITEM_GATE = pytest.StashKey[str | None]()
+ITEM_RECORDS = pytest.StashKey[ItemRecords]()
+
+
+def session_state(config: pytest.Config) -> SessionState:
+    return config.stash[STATE]
+
+
+def item_gate(item: pytest.Item) -> str | None:
+    """The gate a test belongs to: @pytest.mark.gate("…"), else a suites/<gate>/ folder."""
+    if ITEM_GATE in item.stash:
+        return item.stash[ITEM_GATE]
+    gate = None
+    marker = item.get_closest_marker("gate")
+    if marker is not None:
+        if len(marker.args) != 1 or marker.args[0] not in GATES:
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.gate{marker.args!r}: expected "
+                                    f"one gate name of: {', '.join(GATES)}")
+        gate = str(marker.args[0])
+    else:
+        parts = item.path.parts
+        for index in range(len(parts) - 1):
+            if parts[index] == "suites" and parts[index + 1] in GATES:
+                gate = parts[index + 1]
+    item.stash[ITEM_GATE] = gate
+    return gate
+
+
+def item_records(item: pytest.Item) -> ItemRecords:
+    return item.stash.setdefault(ITEM_RECORDS, ItemRecords())
+
+
+def record_sink(item: pytest.Item) -> Callable[[Record, CriterionDef], None]:
+    """Keep each record with its test and label the test in Allure by layer and domain."""
+    kept = item_records(item)
+
+    def sink(record: Record, criterion: CriterionDef) -> None:
+        if not kept.records:
+            allure.dynamic.severity(Severity(criterion.severity))
+        kept.records.append(record)
+        allure.dynamic.feature(record.layer)
+        allure.dynamic.story(record.domain)
+        allure.dynamic.parameter(record.id, format_value(record.value, record.unit),
+                                 excluded=True)
+
+    return sink
