@@ -71,9 +71,9 @@ class GateRun:
 
     def begin(self) -> None:
         """Allure metadata, and a sign-off that reads INCOMPLETE until the run finishes."""
-        allure_env.write_allure_metadata(self.gate_dir / "allure-results",
-                                         allure_env.environment(self.environment()),
-                                         self.executor)
+        allure_env.write_allure_metadata(
+            self.gate_dir, allure_env.environment(self.environment()), self.executor,
+            report_name=f"usbgate {self.gate} gate, rig {self.rig.name}, build {self.build_id}")
         signoff.write_signoff(self.gate_dir, self._document(None), [], sealed=False)
 
     def add(self, records: Iterable[Record]) -> None:

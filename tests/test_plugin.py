@@ -379,7 +379,8 @@ def test_xdist_workers_report_to_one_verdict(pytester: pytest.Pytester, budget: 
     assert len(results) == 8
     assert len({labels(r, "thread")[0].split("-")[0] for r in results}) == 2  # both workers
     assert sorted(p.name for p in (pytester.path / "reports/b1/design").iterdir()) == [
-        "allure-results", "criteria.jsonl", "signoff.json", "signoff.json.sha256", "signoff.md"]
+        "allure-results", "allurerc.json", "criteria.jsonl", "signoff.json",
+        "signoff.json.sha256", "signoff.md"]
     result.stdout.fnmatch_lines([f"gate design on rig sim: {verdict}*"])
 
 

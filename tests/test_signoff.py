@@ -6,7 +6,8 @@ import pytest
 
 from pytest_usbgate.cli import main
 
-FILES = ["signoff.json", "signoff.md", "criteria.jsonl", "allure-results/categories.json",
+FILES = ["signoff.json", "signoff.md", "criteria.jsonl", "allurerc.json",
+         "allure-results/categories.json",
          "allure-results/environment.properties", "allure-results/executor.json"]
 
 

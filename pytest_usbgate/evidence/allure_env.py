@@ -15,6 +15,7 @@ from pytest_usbgate.evidence.files import write_atomic, write_json
 LIBRARIES: Final = ("pytest-usbgate", "pytest", "pytest-xdist", "allure-pytest", "pyusb",
                     "pyserial", "mido", "python-rtmidi", "sounddevice")
 BROKEN_CATEGORY: Final = "rig/infrastructure broken"
+ALLURE3_CONFIG: Final = "allurerc.json"
 
 
 def library_versions() -> dict[str, str]:
@@ -64,8 +65,14 @@ def categories() -> list[dict[str, Any]]:
     return out
 
 
-def write_allure_metadata(results_dir: Path, env: Mapping[str, str],
-                          executor: Mapping[str, Any]) -> None:
+def write_allure_metadata(gate_dir: Path, env: Mapping[str, str],
+                          executor: Mapping[str, Any], report_name: str) -> None:
+    """environment.properties, executor.json and categories.json in allure-results (read by
+    Allure 2 and by Allure 3's readers), plus allurerc.json beside it: Allure 3's default
+    report takes its categories from its config, not from categories.json."""
+    results_dir = gate_dir / "allure-results"
     write_environment(results_dir, env)
     write_json(results_dir / "executor.json", dict(executor))
     write_json(results_dir / "categories.json", categories())
+    write_json(gate_dir / ALLURE3_CONFIG, {"name": report_name,
+                                           "categories": {"rules": categories()}})
