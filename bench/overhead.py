@@ -31,8 +31,9 @@ def make_suite(root: Path, tests: int) -> None:
     folder = root / "suites" / "design"
     folder.mkdir(parents=True)
     for start in range(0, tests, PER_FILE):
-        body = "".join(f"def test_{i}():\n    pass\n\n\n"
-                       for i in range(start, min(start + PER_FILE, tests)))
+        body = "".join(
+            f"def test_{i}():\n    pass\n\n\n" for i in range(start, min(start + PER_FILE, tests))
+        )
         (folder / f"test_gen_{start // PER_FILE:03d}.py").write_text(body)
 
 
@@ -40,9 +41,13 @@ def run(root: Path, args: list[str]) -> float:
     shutil.rmtree(root / "reports", ignore_errors=True)
     shutil.rmtree(root / "allure", ignore_errors=True)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "suites",
-                    *args], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=False)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "suites", *args],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
     return time.perf_counter() - start
 
 
@@ -66,8 +71,9 @@ def main() -> None:
     median = {name: statistics.median(values) for name, values in times.items()}
     print(f"{opts.tests} trivial gate tests, {opts.rounds} rounds, median wall seconds:")
     for name, value in median.items():
-        print(f"  {name:12} {value:7.3f} s   (min {min(times[name]):.3f}, "
-              f"max {max(times[name]):.3f})")
+        print(
+            f"  {name:12} {value:7.3f} s   (min {min(times[name]):.3f}, max {max(times[name]):.3f})"
+        )
     print(f"gate / off         = {median['gate'] / median['off']:.3f}   (target <= 1.10)")
     print(f"gate / allure-only = {median['gate'] / median['allure-only']:.3f}")
 

@@ -4,7 +4,7 @@ The public surface for gate tests and tools; the plugin itself is `pytest_usbgat
 """
 
 from pytest_usbgate.catalog import builtin_catalog
-from pytest_usbgate.checker import CriterionFailed, Criteria
+from pytest_usbgate.checker import Criteria, CriterionFailed
 from pytest_usbgate.criteria import CriterionDef, Limit, Record, Verdict
 from pytest_usbgate.errors import ConfigError, InfrastructureError, UsbgateError
 from pytest_usbgate.gates import GATES

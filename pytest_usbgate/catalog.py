@@ -27,8 +27,9 @@ def parse_catalog(data: Mapping[str, object], source: str) -> dict[str, Criterio
             raise entry.error("", "criterion ids are <domain>.<name> in lowercase")
         domain = criterion_id.split(".", 1)[0]
         if domain not in DOMAINS:
-            raise entry.error("", f"unknown domain {domain!r} (expected one of: "
-                                  f"{', '.join(DOMAINS)})")
+            raise entry.error(
+                "", f"unknown domain {domain!r} (expected one of: {', '.join(DOMAINS)})"
+            )
         layer = entry.text("layer")
         if layer not in LAYERS:
             raise entry.error("layer", f"expected one of: {', '.join(LAYERS)}")
@@ -49,11 +50,19 @@ def parse_catalog(data: Mapping[str, object], source: str) -> dict[str, Criterio
                 assert limit_section is not None
                 limits[gate] = read_limit(limit_section)
         out[criterion_id] = CriterionDef(
-            id=criterion_id, layer=layer, unit=unit, title=entry.text("title"),
-            fix=entry.text("fix"), required=required, when=entry.text("when", None),
-            severity=entry.text("severity", "critical",
-                                pattern="blocker|critical|normal|minor|trivial",
-                                what="an Allure severity"),
+            id=criterion_id,
+            layer=layer,
+            unit=unit,
+            title=entry.text("title"),
+            fix=entry.text("fix"),
+            required=required,
+            when=entry.text("when", None),
+            severity=entry.text(
+                "severity",
+                "critical",
+                pattern="blocker|critical|normal|minor|trivial",
+                what="an Allure severity",
+            ),
             limits=limits,
         )
         entry.close()

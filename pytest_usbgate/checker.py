@@ -24,13 +24,15 @@ if TYPE_CHECKING:
 class CriterionFailed(AssertionError):
     """A criterion judged FAIL; the message names value, limit, rig, gate and layer."""
 
-    def __init__(self, records: Sequence[Record], rig_name: str,
-                 catalog: Mapping[str, CriterionDef]) -> None:
+    def __init__(
+        self, records: Sequence[Record], rig_name: str, catalog: Mapping[str, CriterionDef]
+    ) -> None:
         lines = []
         for record in records:
             lines.append(failure_message(record, rig_name))
-            lines.append(f"  layer {record.layer} / domain {record.domain}: "
-                         f"{catalog[record.id].fix}")
+            lines.append(
+                f"  layer {record.layer} / domain {record.domain}: {catalog[record.id].fix}"
+            )
             lines += [f"  {line}" for line in record.detail.splitlines()]
         self.records = tuple(records)
         super().__init__("\n".join(lines))
@@ -42,8 +44,15 @@ class Criteria:
 
     __slots__ = ("_catalog", "_gate", "_rig", "_sink", "_test_id")
 
-    def __init__(self, *, gate: str, rig: Rig, catalog: Mapping[str, CriterionDef],
-                 test_id: str, sink: Callable[[Record, CriterionDef], None]) -> None:
+    def __init__(
+        self,
+        *,
+        gate: str,
+        rig: Rig,
+        catalog: Mapping[str, CriterionDef],
+        test_id: str,
+        sink: Callable[[Record, CriterionDef], None],
+    ) -> None:
         self._gate = gate
         self._rig = rig
         self._catalog = catalog
@@ -58,24 +67,37 @@ class Criteria:
         """Judge and record without raising (see `check`)."""
         criterion = self._catalog.get(criterion_id)
         if criterion is None:
-            raise UsbgateError(f"unknown criterion {criterion_id!r}: not in the catalog "
-                               "(pytest_usbgate/catalog.toml)")
+            raise UsbgateError(
+                f"unknown criterion {criterion_id!r}: not in the catalog "
+                "(pytest_usbgate/catalog.toml)"
+            )
         if isinstance(value, bool):
             number = 1.0 if value else 0.0
         elif isinstance(value, int | float):
             number = float(value)
         else:
-            raise UsbgateError(f"{criterion_id}: expected a number in {criterion.unit}, "
-                               f"got {type(value).__name__}")
+            raise UsbgateError(
+                f"{criterion_id}: expected a number in {criterion.unit}, got {type(value).__name__}"
+            )
         limit, source = resolve_limit(criterion, self._gate, self._rig)
         if limit is None:
             raise InfrastructureError(
                 f"{criterion_id} has no limit for the {self._gate} gate: set "
-                f'[thresholds.{self._gate}] "{criterion_id}" = {{ max = … }} in {self._rig.path}')
-        record = Record(id=criterion_id, layer=criterion.layer, domain=criterion.domain,
-                        unit=criterion.unit, value=number, limit=limit, limit_source=source,
-                        verdict=limit.judge(number), test=self._test_id, gate=self._gate,
-                        detail=detail)
+                f'[thresholds.{self._gate}] "{criterion_id}" = {{ max = … }} in {self._rig.path}'
+            )
+        record = Record(
+            id=criterion_id,
+            layer=criterion.layer,
+            domain=criterion.domain,
+            unit=criterion.unit,
+            value=number,
+            limit=limit,
+            limit_source=source,
+            verdict=limit.judge(number),
+            test=self._test_id,
+            gate=self._gate,
+            detail=detail,
+        )
         self._sink(record, criterion)
         return record
 

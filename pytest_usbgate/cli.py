@@ -42,11 +42,14 @@ def _signoff_verify(args: argparse.Namespace) -> int:
 
 def _criteria(args: argparse.Namespace) -> int:
     for criterion in builtin_catalog().values():
-        limits = "; ".join(f"{gate} {limit.describe(criterion.unit)}"
-                           for gate, limit in criterion.limits.items())
+        limits = "; ".join(
+            f"{gate} {limit.describe(criterion.unit)}" for gate, limit in criterion.limits.items()
+        )
         required = ",".join(criterion.required) or "-"
-        print(f"{criterion.id:28} {criterion.unit:7} {criterion.layer:11} required: {required:22}"
-              f" default: {limits or '-'}")
+        print(
+            f"{criterion.id:28} {criterion.unit:7} {criterion.layer:11} required: {required:22}"
+            f" default: {limits or '-'}"
+        )
     return 0
 
 
@@ -55,15 +58,18 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
 
     rig = commands.add_parser("rig", help="rig files").add_subparsers(dest="action", required=True)
-    validate = rig.add_parser("validate", help="check a rig file: exit 0, or 2 with file: key: "
-                                               "message")
+    validate = rig.add_parser(
+        "validate", help="check a rig file: exit 0, or 2 with file: key: message"
+    )
     validate.add_argument("file")
     validate.set_defaults(run=_rig_validate)
 
     signoff = commands.add_parser("signoff", help="sign-off records").add_subparsers(
-        dest="action", required=True)
-    check = signoff.add_parser("verify", help="recompute the manifest: exit 0 intact, "
-                                              "1 changed/added/removed")
+        dest="action", required=True
+    )
+    check = signoff.add_parser(
+        "verify", help="recompute the manifest: exit 0 intact, 1 changed/added/removed"
+    )
     check.add_argument("dir", help="reports/<build>/<gate>/")
     check.set_defaults(run=_signoff_verify)
 

@@ -34,8 +34,14 @@ def load_toml(path: Path) -> dict[str, Any]:
 
 
 def _type_name(value: object) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 @final
@@ -67,19 +73,28 @@ class Section:
             raise self.error(name, "missing (required)")
         return default
 
-    def text(self, name: str, default: object = _MISSING, *, pattern: str | None = None,
-             what: str = "") -> Any:
+    def text(
+        self, name: str, default: object = _MISSING, *, pattern: str | None = None, what: str = ""
+    ) -> Any:
         value = self._get(name, default)
         if value is default and default is not _MISSING:
             return value
         if not isinstance(value, str):
             raise self.error(name, f"expected a string, got {_type_name(value)}")
         if pattern is not None and not re.fullmatch(pattern, value):
-            raise self.error(name, f"expected {what or 'a value matching ' + pattern}, got {value!r}")
+            raise self.error(
+                name, f"expected {what or 'a value matching ' + pattern}, got {value!r}"
+            )
         return value
 
-    def integer(self, name: str, default: object = _MISSING, *, minimum: int | None = None,
-                maximum: int | None = None) -> Any:
+    def integer(
+        self,
+        name: str,
+        default: object = _MISSING,
+        *,
+        minimum: int | None = None,
+        maximum: int | None = None,
+    ) -> Any:
         value = self._get(name, default)
         if value is default and default is not _MISSING:
             return value

@@ -11,14 +11,42 @@ from dataclasses import dataclass, field
 from typing import Any, Final, final
 
 LAYERS: Final = ("host", "container", "qemu", "guest", "application")
-DOMAINS: Final = ("usb", "power", "kernel", "midi", "audio", "serial", "compose", "qmp", "pnp",
-                  "rig")
-UNITS: Final = ("ms", "s", "samples", "dB", "dBFS", "Hz", "count", "ratio", "%", "Mb/s",
-                "msg/s", "bool")
+DOMAINS: Final = (
+    "usb",
+    "power",
+    "kernel",
+    "midi",
+    "audio",
+    "serial",
+    "compose",
+    "qmp",
+    "pnp",
+    "rig",
+)
+UNITS: Final = (
+    "ms",
+    "s",
+    "samples",
+    "dB",
+    "dBFS",
+    "Hz",
+    "count",
+    "ratio",
+    "%",
+    "Mb/s",
+    "msg/s",
+    "bool",
+)
 # Units whose values cannot leave a range, whatever the device: a limit outside it can never pass.
 UNIT_RANGE: Final[dict[str, tuple[float, float]]] = {
-    "count": (0.0, math.inf), "ratio": (0.0, 1.0), "%": (0.0, 100.0), "bool": (0.0, 1.0),
-    "ms": (0.0, math.inf), "s": (0.0, math.inf), "Mb/s": (0.0, math.inf), "msg/s": (0.0, math.inf),
+    "count": (0.0, math.inf),
+    "ratio": (0.0, 1.0),
+    "%": (0.0, 100.0),
+    "bool": (0.0, 1.0),
+    "ms": (0.0, math.inf),
+    "s": (0.0, math.inf),
+    "Mb/s": (0.0, math.inf),
+    "msg/s": (0.0, math.inf),
 }
 _BARE_UNITS: Final = ("count", "ratio", "bool")
 
@@ -119,20 +147,34 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "layer": self.layer, "domain": self.domain, "value": self.value,
-            "unit": self.unit, "limit": self.limit.to_dict() if self.limit else None,
-            "limit_source": self.limit_source, "verdict": self.verdict.value,
-            "test": self.test, "gate": self.gate, "detail": self.detail,
+            "id": self.id,
+            "layer": self.layer,
+            "domain": self.domain,
+            "value": self.value,
+            "unit": self.unit,
+            "limit": self.limit.to_dict() if self.limit else None,
+            "limit_source": self.limit_source,
+            "verdict": self.verdict.value,
+            "test": self.test,
+            "gate": self.gate,
+            "detail": self.detail,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
         limit = data["limit"]
         return cls(
-            id=data["id"], layer=data["layer"], domain=data["domain"], unit=data["unit"],
-            value=data["value"], limit=Limit(**limit) if limit is not None else None,
-            limit_source=data["limit_source"], verdict=Verdict(data["verdict"]),
-            test=data["test"], gate=data["gate"], detail=data.get("detail", ""),
+            id=data["id"],
+            layer=data["layer"],
+            domain=data["domain"],
+            unit=data["unit"],
+            value=data["value"],
+            limit=Limit(**limit) if limit is not None else None,
+            limit_source=data["limit_source"],
+            verdict=Verdict(data["verdict"]),
+            test=data["test"],
+            gate=data["gate"],
+            detail=data.get("detail", ""),
         )
 
 

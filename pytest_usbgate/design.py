@@ -26,17 +26,25 @@ def rig_problems(rig: Rig) -> list[str]:
         else:
             if loop.samplerate not in caps.samplerates:
                 rates = ", ".join(str(r) for r in caps.samplerates)
-                problems.append(f"audio.loopback.samplerate: {loop.samplerate} Hz is not "
-                                f"supported by {profile.name} (supported: {rates})")
+                problems.append(
+                    f"audio.loopback.samplerate: {loop.samplerate} Hz is not "
+                    f"supported by {profile.name} (supported: {rates})"
+                )
             if loop.output > caps.outputs:
-                problems.append(f"audio.loopback.output: {profile.name} has outputs "
-                                f"1-{caps.outputs}, not {loop.output}")
+                problems.append(
+                    f"audio.loopback.output: {profile.name} has outputs "
+                    f"1-{caps.outputs}, not {loop.output}"
+                )
             if loop.input > caps.inputs:
-                problems.append(f"audio.loopback.input: {profile.name} has inputs "
-                                f"1-{caps.inputs}, not {loop.input}")
+                problems.append(
+                    f"audio.loopback.input: {profile.name} has inputs "
+                    f"1-{caps.inputs}, not {loop.input}"
+                )
         if loop.blocksize not in BLOCKSIZES:
-            problems.append(f"audio.loopback.blocksize: expected a power of two from "
-                            f"{BLOCKSIZES[0]} to {BLOCKSIZES[-1]}, got {loop.blocksize}")
+            problems.append(
+                f"audio.loopback.blocksize: expected a power of two from "
+                f"{BLOCKSIZES[0]} to {BLOCKSIZES[-1]}, got {loop.blocksize}"
+            )
     for key, link in (("midi.loopback", rig.midi_loopback), ("midi.identity", rig.midi_identity)):
         if link is not None and rig.device(link.device).profile.midi_ports < 1:
             profile = rig.device(link.device).profile
@@ -47,8 +55,10 @@ def rig_problems(rig: Rig) -> list[str]:
     for device in rig.devices:
         other = seen.get(device.profile.id)
         if other is not None and not (device.serial or device.port):
-            problems.append(f"devices: {other} and {device.id} are both {device.profile.name}; "
-                            "set serial or port to tell them apart")
+            problems.append(
+                f"devices: {other} and {device.id} are both {device.profile.name}; "
+                "set serial or port to tell them apart"
+            )
         seen.setdefault(device.profile.id, device.id)
     return problems
 
@@ -68,14 +78,19 @@ def threshold_problems(rig: Rig, catalog: Mapping[str, CriterionDef]) -> list[st
                 continue
             low, high = UNIT_RANGE.get(criterion.unit, (-math.inf, math.inf))
             if limit.max is not None and limit.max < low:
-                problems.append(f"{key} ({source}): max {format_value(limit.max, criterion.unit)} "
-                                f"is below {format_value(low, criterion.unit)}, the least any "
-                                "measurement can read: it can never pass")
+                problems.append(
+                    f"{key} ({source}): max {format_value(limit.max, criterion.unit)} "
+                    f"is below {format_value(low, criterion.unit)}, the least any "
+                    "measurement can read: it can never pass"
+                )
             if limit.min is not None and limit.min > high:
-                problems.append(f"{key} ({source}): min {format_value(limit.min, criterion.unit)} "
-                                f"is above {format_value(high, criterion.unit)}, the most any "
-                                "measurement can read: it can never pass")
+                problems.append(
+                    f"{key} ({source}): min {format_value(limit.min, criterion.unit)} "
+                    f"is above {format_value(high, criterion.unit)}, the most any "
+                    "measurement can read: it can never pass"
+                )
             if source == "rig" and criterion.when and not rig.has(criterion.when):
-                problems.append(f"{key} (rig): the rig has no [{criterion.when}], so nothing "
-                                "can measure it")
+                problems.append(
+                    f"{key} (rig): the rig has no [{criterion.when}], so nothing can measure it"
+                )
     return problems

@@ -22,13 +22,20 @@ def gate(request: pytest.FixtureRequest) -> str:
     """The gate this test belongs to (its marker or suites/<gate>/ folder, or --gate)."""
     name = item_gate(request.node) or session_state(request.config).gate
     if name is None:
-        raise UsbgateError(f"{request.node.nodeid} belongs to no gate: mark it "
-                           "@pytest.mark.gate(...), put it under suites/<gate>/, or run with --gate")
+        raise UsbgateError(
+            f"{request.node.nodeid} belongs to no gate: mark it "
+            "@pytest.mark.gate(...), put it under suites/<gate>/, or run with --gate"
+        )
     return name
 
 
 @pytest.fixture
 def criteria(request: pytest.FixtureRequest, rig: Rig, gate: str) -> Criteria:
     """Judge measurements against this rig's limits for this test's gate."""
-    return Criteria(gate=gate, rig=rig, catalog=builtin_catalog(), test_id=request.node.nodeid,
-                    sink=record_sink(request.node))
+    return Criteria(
+        gate=gate,
+        rig=rig,
+        catalog=builtin_catalog(),
+        test_id=request.node.nodeid,
+        sink=record_sink(request.node),
+    )

@@ -36,8 +36,9 @@ def resolve_limit(criterion: CriterionDef, gate: str, rig: Rig) -> tuple[Limit |
 def required_criteria(gate: str, rig: Rig, catalog: Mapping[str, CriterionDef]) -> list[str]:
     """Criteria the gate cannot pass without: the catalog's (where the rig has the section
     they need) plus every criterion the rig sets a threshold for in this gate."""
-    ids = [c.id for c in catalog.values()
-           if gate in c.required and (c.when is None or rig.has(c.when))]
+    ids = [
+        c.id for c in catalog.values() if gate in c.required and (c.when is None or rig.has(c.when))
+    ]
     ids += [i for i in rig.thresholds.get(gate, {}) if i not in ids]
     return ids
 
@@ -96,27 +97,41 @@ def decide(
             continue
         criterion = catalog[criterion_id]
         limit, source = resolve_limit(criterion, gate, rig)
-        records.append(Record(
-            id=criterion_id, layer=criterion.layer, domain=criterion.domain, unit=criterion.unit,
-            value=None, limit=limit, limit_source=source, verdict=Verdict.NOT_MEASURED,
-            test=None, gate=gate))
+        records.append(
+            Record(
+                id=criterion_id,
+                layer=criterion.layer,
+                domain=criterion.domain,
+                unit=criterion.unit,
+                value=None,
+                limit=limit,
+                limit_source=source,
+                verdict=Verdict.NOT_MEASURED,
+                test=None,
+                gate=gate,
+            )
+        )
 
-    failed = sorted((r for r in records if r.verdict is Verdict.FAIL),
-                    key=lambda r: _layer_rank(r.layer))
+    failed = sorted(
+        (r for r in records if r.verdict is Verdict.FAIL), key=lambda r: _layer_rank(r.layer)
+    )
     if failed:
         lowest = failed[0]
         same_layer = sum(1 for r in failed if r.layer == lowest.layer) - 1
         more = f" (+{same_layer} more in this layer)" if same_layer else ""
         summary = f"{lowest.layer} / {lowest.domain}: {_explain(lowest, catalog)}{more}"
-        return GateResult(gate, "FAIL", Diagnosis(lowest.layer, lowest.domain, summary),
-                          tuple(records), ())
+        return GateResult(
+            gate, "FAIL", Diagnosis(lowest.layer, lowest.domain, summary), tuple(records), ()
+        )
 
     reasons: list[str] = []
     if interrupted:
         reasons.append(f"run interrupted: {interrupted}")
     reasons += [f"test broke before its criteria were judged: {t}" for t in broken_tests]
-    missing = sorted((r for r in records if r.verdict is Verdict.NOT_MEASURED),
-                     key=lambda r: _layer_rank(r.layer))
+    missing = sorted(
+        (r for r in records if r.verdict is Verdict.NOT_MEASURED),
+        key=lambda r: _layer_rank(r.layer),
+    )
     if missing:
         reasons.append("not measured: " + ", ".join(r.id for r in missing))
     if not records:
@@ -128,7 +143,10 @@ def decide(
         diagnosis = Diagnosis("host", "rig", reasons[0] + "; fix the rig or the test, then re-run")
     else:
         first = missing[0]
-        diagnosis = Diagnosis(first.layer, first.domain,
-                              f"{first.layer} / {first.domain}: {reasons[-1]}; run the tests "
-                              "that measure them (deselected, skipped or broken?)")
+        diagnosis = Diagnosis(
+            first.layer,
+            first.domain,
+            f"{first.layer} / {first.domain}: {reasons[-1]}; run the tests "
+            "that measure them (deselected, skipped or broken?)",
+        )
     return GateResult(gate, "INCOMPLETE", diagnosis, tuple(records), tuple(reasons))

@@ -20,8 +20,10 @@ def read_limit(section: Section) -> Limit:
     if marginal < 0:
         raise section.error("marginal", f"expected a guard band >= 0, got {marginal}")
     if low is not None and high is not None and marginal and 2 * marginal >= high - low:
-        raise section.error("marginal", f"guard band {marginal} leaves no PASS range between "
-                                        f"min {low} and max {high}")
+        raise section.error(
+            "marginal",
+            f"guard band {marginal} leaves no PASS range between min {low} and max {high}",
+        )
     return Limit(min=low, max=high, marginal=marginal)
 
 
@@ -38,8 +40,9 @@ def read_thresholds(section: Section | None, known: frozenset[str]) -> dict[str,
         out[gate] = {}
         for criterion_id, value in list(table.entries()):
             if criterion_id not in known:
-                raise table.error(criterion_id, "unknown criterion (see `usbgate criteria` "
-                                                "for the catalog)")
+                raise table.error(
+                    criterion_id, "unknown criterion (see `usbgate criteria` for the catalog)"
+                )
             if not isinstance(value, dict):
                 raise table.error(criterion_id, "expected a limit table like { max = 6.0 }")
             limit_section = table.section(criterion_id)

@@ -6,21 +6,20 @@ Knows pytest, and nothing about audio, MIDI or USB.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import signal
 from collections.abc import Generator
 from pathlib import Path
 from types import FrameType
-from typing import Any, Final
+from typing import Any, Final, cast
 
-import allure
 import pytest
 
 from pytest_usbgate.criteria import Record
 from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.evidence import build
+from pytest_usbgate.evidence.allure_labels import attach_json, label_gate_test
 from pytest_usbgate.evidence.signoff import SIGNOFF
 from pytest_usbgate.fixtures import criteria, gate, rig  # noqa: F401  (fixtures)
 from pytest_usbgate.gates import GATES
@@ -42,15 +41,28 @@ _NON_FAILURES: Final = (AssertionError, pytest.fail.Exception)
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("usbgate", "USB audio/MIDI release gates (pytest-usbgate)")
-    group.addoption("--gate", choices=GATES, default=None,
-                    help="run this gate's tests only and judge the gate verdict")
-    group.addoption("--rig", default=None, metavar="NAME|PATH",
-                    help="rig file or name in rigs/ (default: sim)")
-    group.addoption("--build-id", default=None, metavar="ID",
-                    help="build id for reports (default: USBGATE_BUILD_ID, CI build number, "
-                         "or git describe + time)")
-    group.addoption("--reports-dir", default=None, metavar="DIR",
-                    help="where reports/<build>/<gate>/ go (default: reports)")
+    group.addoption(
+        "--gate",
+        choices=GATES,
+        default=None,
+        help="run this gate's tests only and judge the gate verdict",
+    )
+    group.addoption(
+        "--rig", default=None, metavar="NAME|PATH", help="rig file or name in rigs/ (default: sim)"
+    )
+    group.addoption(
+        "--build-id",
+        default=None,
+        metavar="ID",
+        help="build id for reports (default: USBGATE_BUILD_ID, CI build number, "
+        "or git describe + time)",
+    )
+    group.addoption(
+        "--reports-dir",
+        default=None,
+        metavar="DIR",
+        help="where reports/<build>/<gate>/ go (default: reports)",
+    )
     parser.addini("usbgate_gate", "default --gate", default="")
     parser.addini("usbgate_rig", "default --rig", default="sim")
     parser.addini("usbgate_reports_dir", "default --reports-dir", default="reports")
@@ -63,13 +75,13 @@ def _setting(config: pytest.Config, name: str) -> str:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "gate(name): the gate (design, bringup, production) "
-                                       "this test belongs to")
+    config.addinivalue_line(
+        "markers", "gate(name): the gate (design, bringup, production) this test belongs to"
+    )
     gate_name = _setting(config, "gate") or None
     if gate_name is not None and gate_name not in GATES:
         raise pytest.UsageError(f"usbgate_gate = {gate_name!r}: expected one of {', '.join(GATES)}")
-    state = SessionState(gate=gate_name, rig_spec=_setting(config, "rig"),
-                         rootdir=config.rootpath)
+    state = SessionState(gate=gate_name, rig_spec=_setting(config, "rig"), rootdir=config.rootpath)
     config.stash[STATE] = state
     if gate_name is None:
         return  # no gate: stay out of the way of ordinary test runs
@@ -94,8 +106,13 @@ def pytest_configure(config: pytest.Config) -> None:
     gate_dir = prepare_gate_dir(reports_dir, state.build_id, gate_name)
     if not getattr(config.option, "allure_report_dir", None):
         config.option.allure_report_dir = str(gate_dir / "allure-results")
-    state.run = GateRun(gate=gate_name, rig=state.rig, build_id=state.build_id,
-                        gate_dir=gate_dir, executor=build.executor(os.environ, state.build_id))
+    state.run = GateRun(
+        gate=gate_name,
+        rig=state.rig,
+        build_id=state.build_id,
+        gate_dir=gate_dir,
+        executor=build.executor(os.environ, state.build_id),
+    )
     state.run.begin()
     config.pluginmanager.register(GateController(state.run), "usbgate-controller")
     _interrupt_on_sigterm(config)
@@ -106,13 +123,16 @@ def _build_id(config: pytest.Config) -> str:
     if given is None:
         return build.default_build_id(os.environ, config.rootpath, dt.datetime.now(dt.UTC))
     if not re.fullmatch(build.BUILD_ID_PATTERN, given):
-        raise pytest.UsageError(f"--build-id {given!r}: expected up to 128 letters, digits, "
-                                "'.', '_', '+' or '-', starting with a letter or digit")
+        raise pytest.UsageError(
+            f"--build-id {given!r}: expected up to 128 letters, digits, "
+            "'.', '_', '+' or '-', starting with a letter or digit"
+        )
     return str(given)
 
 
 def _interrupt_on_sigterm(config: pytest.Config) -> None:
     """A CI job cancelled with SIGTERM ends like Ctrl-C: INCOMPLETE, evidence written."""
+
     def on_term(signum: int, frame: FrameType | None) -> None:
         run = session_state(config).run
         if run is not None:
@@ -123,7 +143,11 @@ def _interrupt_on_sigterm(config: pytest.Config) -> None:
         previous = signal.signal(signal.SIGTERM, on_term)
     except ValueError:  # not the main thread
         return
-    config.add_cleanup(lambda: signal.signal(signal.SIGTERM, previous))
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    config.add_cleanup(restore)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -141,18 +165,26 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     state = session_state(config)
     if state.gate is None or state.rig is None:
         return []
-    rig = state.rig
-    devices = ", ".join(f"{d.id}={d.profile.name} {d.profile.vendor_id}:{d.profile.product_id}"
-                        for d in rig.devices) or "none"
-    return [f"usbgate: gate {state.gate}, rig {rig.name} ({rig.path}), build {state.build_id}",
-            f"usbgate devices: {devices}"]
+    bench = state.rig
+    devices = (
+        ", ".join(
+            f"{d.id}={d.profile.name} {d.profile.vendor_id}:{d.profile.product_id}"
+            for d in bench.devices
+        )
+        or "none"
+    )
+    return [
+        f"usbgate: gate {state.gate}, rig {bench.name} ({bench.path}), build {state.build_id}",
+        f"usbgate devices: {devices}",
+    ]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = session_state(config)
     if state.gate is None:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         (keep if item_gate(item) == state.gate else drop).append(item)
     if drop:
@@ -163,14 +195,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     state = session_state(item.config)
-    if state.gate is not None:
-        allure.dynamic.epic(state.gate)
-        allure.dynamic.parameter("build", state.build_id, excluded=True)
+    if state.gate is not None and state.build_id is not None:
+        label_gate_test(state.gate, state.build_id)
     yield
     records = item_records(item).records
     if records:
-        allure.attach(json.dumps([r.to_dict() for r in records], indent=2), name="criteria",
-                      attachment_type=allure.attachment_type.JSON)
+        attach_json("criteria", [r.to_dict() for r in records])
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -185,9 +215,10 @@ def pytest_runtest_makereport(
         report.user_properties.append((PROP_RECORDS, [r.to_dict() for r in new]))
     if report.failed and call.excinfo is not None:
         failed = report.when == "call" and isinstance(call.excinfo.value, _NON_FAILURES)
-        message = call.excinfo.exconly().splitlines()[0][:300] if call.excinfo else ""
+        message = call.excinfo.exconly().splitlines()[0][:300]
         report.user_properties.append(
-            (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message}))
+            (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message})
+        )
 
 
 class GateController:
@@ -201,9 +232,9 @@ class GateController:
         outcome: dict[str, str] | None = None
         for name, value in report.user_properties:
             if name == PROP_RECORDS:
-                self.run.add(Record.from_dict(d) for d in value)
+                self.run.add(Record.from_dict(d) for d in cast(list[dict[str, Any]], value))
             elif name == PROP_OUTCOME:
-                outcome = value
+                outcome = cast(dict[str, str], value)
         if report.failed:
             if outcome is None:  # no word from our hook: e.g. an xdist worker crashed here
                 last = report.longreprtext.strip().splitlines()[-1:] or [""]
@@ -220,8 +251,9 @@ class GateController:
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
         if error:
-            self.run.interrupted = (self.run.interrupted
-                                    or f"xdist worker {node.gateway.id} went down: {error}")
+            self.run.interrupted = (
+                self.run.interrupted or f"xdist worker {node.gateway.id} went down: {error}"
+            )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -235,6 +267,5 @@ class GateController:
         if self.run.result is None:
             return
         terminalreporter.section(f"usbgate: {self.run.gate} gate, build {self.run.build_id}")
-        for line in summary_lines(self.run.result, self.run.rig.name,
-                                  self.run.gate_dir / SIGNOFF):
+        for line in summary_lines(self.run.result, self.run.rig.name, self.run.gate_dir / SIGNOFF):
             terminalreporter.write_line(line)

@@ -45,19 +45,24 @@ def parse_profile(data: Mapping[str, object], source: str) -> Profile:
     midi = doc.section("midi")
     caps = None
     if audio is not None:
-        caps = AudioCaps(samplerates=audio.integers("samplerates"),
-                         inputs=audio.integer("inputs", minimum=1),
-                         outputs=audio.integer("outputs", minimum=1))
+        caps = AudioCaps(
+            samplerates=audio.integers("samplerates"),
+            inputs=audio.integer("inputs", minimum=1),
+            outputs=audio.integer("outputs", minimum=1),
+        )
         audio.close()
     midi_ports = 0
     if midi is not None:
         midi_ports = midi.integer("ports", minimum=1)
         midi.close()
     profile = Profile(
-        id=head.text("id"), name=head.text("name"),
+        id=head.text("id"),
+        name=head.text("name"),
         vendor_id=head.text("vendor_id", pattern=_HEX4, what="4 lowercase hex digits"),
         product_id=head.text("product_id", pattern=_HEX4, what="4 lowercase hex digits"),
-        speed_mbps=head.number("speed_mbps"), audio=caps, midi_ports=midi_ports,
+        speed_mbps=head.number("speed_mbps"),
+        audio=caps,
+        midi_ports=midi_ports,
         thresholds=read_thresholds(doc.section("thresholds"), frozenset(builtin_catalog())),
     )
     head.close()

@@ -82,8 +82,10 @@ class Rig:
     def has(self, section: str) -> bool:
         """Whether an optional section ('audio.loopback', 'stack', …) is configured."""
         return {
-            "audio.loopback": self.audio_loopback, "midi.loopback": self.midi_loopback,
-            "midi.identity": self.midi_identity, "stack": self.stack,
+            "audio.loopback": self.audio_loopback,
+            "midi.loopback": self.midi_loopback,
+            "midi.identity": self.midi_identity,
+            "stack": self.stack,
         }.get(section) is not None
 
 
@@ -97,11 +99,20 @@ def _read_devices(doc: Section) -> tuple[Device, ...]:
         try:
             profile = load_profile(profile_name)
         except KeyError:
-            raise entry.error("profile", f"unknown device profile {profile_name!r} (known: "
-                                         f"{', '.join(profile_names())})") from None
-        devices.append(Device(id=device_id, profile=profile, serial=entry.text("serial", None),
-                              port=entry.text("port", None, pattern=r"\d+-\d+(\.\d+)*",
-                                              what="a bus-port path such as 1-4.2")))
+            raise entry.error(
+                "profile",
+                f"unknown device profile {profile_name!r} (known: {', '.join(profile_names())})",
+            ) from None
+        devices.append(
+            Device(
+                id=device_id,
+                profile=profile,
+                serial=entry.text("serial", None),
+                port=entry.text(
+                    "port", None, pattern=r"\d+-\d+(\.\d+)*", what="a bus-port path such as 1-4.2"
+                ),
+            )
+        )
         entry.close()
     return tuple(devices)
 
@@ -127,8 +138,11 @@ def parse_rig(data: dict[str, object], path: Path) -> Rig:
     doc = Section(data, "", source)
     head = doc.section("rig", required=True)
     assert head is not None
-    name = head.text("name", pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
-                     what="a name of letters, digits, '.', '_' or '-'")
+    name = head.text(
+        "name",
+        pattern=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+        what="a name of letters, digits, '.', '_' or '-'",
+    )
     kind = head.text("kind", pattern="sim|real", what='"sim" or "real"')
     description = head.text("description", "")
     head.close()
@@ -140,11 +154,13 @@ def parse_rig(data: dict[str, object], path: Path) -> Rig:
         loop = audio.section("loopback")
         if loop is not None:
             audio_loopback = AudioLoopback(
-                device=_device_ref(loop, devices), output=loop.integer("output", minimum=1),
+                device=_device_ref(loop, devices),
+                output=loop.integer("output", minimum=1),
                 input=loop.integer("input", minimum=1),
                 samplerate=loop.integer("samplerate", minimum=8000, maximum=768000),
                 blocksize=loop.integer("blocksize", minimum=1),
-                periods=loop.integer("periods", 2, minimum=1, maximum=16))
+                periods=loop.integer("periods", 2, minimum=1, maximum=16),
+            )
             loop.close()
         audio.close()
 
@@ -162,15 +178,26 @@ def parse_rig(data: dict[str, object], path: Path) -> Rig:
         stack = Stack(
             compose=(path.parent / compose) if compose else None,
             container=stack_section.text("container", None),
-            qmp=stack_section.text("qmp", None, pattern=_QMP,
-                                   what="unix:/path/to.sock or tcp:host:port"))
+            qmp=stack_section.text(
+                "qmp", None, pattern=_QMP, what="unix:/path/to.sock or tcp:host:port"
+            ),
+        )
         stack_section.close()
 
     thresholds = read_thresholds(doc.section("thresholds"), frozenset(builtin_catalog()))
     doc.close()
-    return Rig(name=name, kind=kind, path=path, description=description, devices=devices,
-               audio_loopback=audio_loopback, midi_loopback=midi_loopback,
-               midi_identity=midi_identity, stack=stack, thresholds=thresholds)
+    return Rig(
+        name=name,
+        kind=kind,
+        path=path,
+        description=description,
+        devices=devices,
+        audio_loopback=audio_loopback,
+        midi_loopback=midi_loopback,
+        midi_identity=midi_identity,
+        stack=stack,
+        thresholds=thresholds,
+    )
 
 
 def load_rig(path: Path) -> Rig:
@@ -190,10 +217,16 @@ def resolve_rig(spec: str, rootdir: Path) -> Path:
                 return candidate
         raise ConfigError(spec, "", "rig file not found")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", spec):
-        raise ConfigError("--rig", "", f"expected a rig name or a path to a .toml file, got {spec!r}")
+        raise ConfigError(
+            "--rig", "", f"expected a rig name or a path to a .toml file, got {spec!r}"
+        )
     candidates = [rootdir / "rigs" / f"{spec}.toml", packaged_rig_dir() / f"{spec}.toml"]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise ConfigError("--rig", "", f"no rig named {spec!r} (looked in {candidates[0]} and the "
-                                   f"packaged rigs: {', '.join(sorted(p.stem for p in packaged_rig_dir().glob('*.toml')))})")
+    raise ConfigError(
+        "--rig",
+        "",
+        f"no rig named {spec!r} (looked in {candidates[0]} and the "
+        f"packaged rigs: {', '.join(sorted(p.stem for p in packaged_rig_dir().glob('*.toml')))})",
+    )

@@ -27,9 +27,18 @@ def now_iso() -> str:
 
 def device_identities(rig: Rig) -> list[dict[str, Any]]:
     """Identity of each rig device as far as the rig and profile know it."""
-    return [{"id": d.id, "profile": d.profile.id, "name": d.profile.name,
-             "vid": d.profile.vendor_id, "pid": d.profile.product_id, "serial": d.serial,
-             "firmware": None} for d in rig.devices]
+    return [
+        {
+            "id": d.id,
+            "profile": d.profile.id,
+            "name": d.profile.name,
+            "vid": d.profile.vendor_id,
+            "pid": d.profile.product_id,
+            "serial": d.serial,
+            "firmware": None,
+        }
+        for d in rig.devices
+    ]
 
 
 def prepare_gate_dir(reports_dir: Path, build_id: str, gate: str) -> Path:
@@ -46,8 +55,9 @@ def prepare_gate_dir(reports_dir: Path, build_id: str, gate: str) -> Path:
 class GateRun:
     """State of a gate run as the controller sees it."""
 
-    def __init__(self, *, gate: str, rig: Rig, build_id: str, gate_dir: Path,
-                 executor: Mapping[str, Any]) -> None:
+    def __init__(
+        self, *, gate: str, rig: Rig, build_id: str, gate_dir: Path, executor: Mapping[str, Any]
+    ) -> None:
         self.gate = gate
         self.rig = rig
         self.build_id = build_id
@@ -61,19 +71,27 @@ class GateRun:
         self.result: GateResult | None = None
 
     def environment(self) -> dict[str, str]:
-        env = {"gate": self.gate, "rig": self.rig.name, "rig.file": str(self.rig.path),
-               "rig.kind": self.rig.kind, "build": self.build_id}
+        env = {
+            "gate": self.gate,
+            "rig": self.rig.name,
+            "rig.file": str(self.rig.path),
+            "rig.kind": self.rig.kind,
+            "build": self.build_id,
+        }
         for device in device_identities(self.rig):
-            env[f"device.{device['id']}"] = (f"{device['name']} {device['vid']}:{device['pid']}"
-                                             + (f" serial {device['serial']}"
-                                                if device["serial"] else ""))
+            env[f"device.{device['id']}"] = f"{device['name']} {device['vid']}:{device['pid']}" + (
+                f" serial {device['serial']}" if device["serial"] else ""
+            )
         return env
 
     def begin(self) -> None:
         """Allure metadata, and a sign-off that reads INCOMPLETE until the run finishes."""
         allure_env.write_allure_metadata(
-            self.gate_dir, allure_env.environment(self.environment()), self.executor,
-            report_name=f"usbgate {self.gate} gate, rig {self.rig.name}, build {self.build_id}")
+            self.gate_dir,
+            allure_env.environment(self.environment()),
+            self.executor,
+            report_name=f"usbgate {self.gate} gate, rig {self.rig.name}, build {self.build_id}",
+        )
         signoff.write_signoff(self.gate_dir, self._document(None), [], sealed=False)
 
     def add(self, records: Iterable[Record]) -> None:
@@ -89,15 +107,24 @@ class GateRun:
             self.broken.append(f"{test} ({kind}: {message})" if message else test)
 
     def finish(self) -> GateResult:
-        self.result = decide(self.gate, self.rig, builtin_catalog(), self.records,
-                             self.broken, self.interrupted)
+        self.result = decide(
+            self.gate, self.rig, builtin_catalog(), self.records, self.broken, self.interrupted
+        )
         signoff.write_signoff(self.gate_dir, self._document(now_iso()), self.result.records)
         return self.result
 
     def _document(self, finished: str | None) -> dict[str, Any]:
-        result = self.result or GateResult(self.gate, "INCOMPLETE", None, (),
-                                           ("the run has not finished",))
+        result = self.result or GateResult(
+            self.gate, "INCOMPLETE", None, (), ("the run has not finished",)
+        )
         return signoff.document(
-            result, rig=self.rig.name, rig_file=str(self.rig.path), build=self.build_id,
-            started=self.started, finished=finished, devices=device_identities(self.rig),
-            tests=dict(self.outcomes), manifest_={})
+            result,
+            rig=self.rig.name,
+            rig_file=str(self.rig.path),
+            build=self.build_id,
+            started=self.started,
+            finished=finished,
+            devices=device_identities(self.rig),
+            tests=dict(self.outcomes),
+            manifest_={},
+        )

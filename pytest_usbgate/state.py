@@ -6,12 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import allure
 import pytest
-from allure_commons.types import Severity
 
-from pytest_usbgate.criteria import CriterionDef, Record, format_value
+from pytest_usbgate.criteria import CriterionDef, Record
 from pytest_usbgate.errors import ConfigError, InfrastructureError
+from pytest_usbgate.evidence.allure_labels import label_record
 from pytest_usbgate.gates import GATES
 from pytest_usbgate.rig import Rig, load_rig, resolve_rig
 from pytest_usbgate.run import GateRun
@@ -41,7 +40,7 @@ class ItemRecords:
     reported: int = 0  # how many are already in an earlier phase's report
 
     def take_new(self) -> list[Record]:
-        new = self.records[self.reported:]
+        new = self.records[self.reported :]
         self.reported = len(self.records)
         return new
 
@@ -63,8 +62,10 @@ def item_gate(item: pytest.Item) -> str | None:
     marker = item.get_closest_marker("gate")
     if marker is not None:
         if len(marker.args) != 1 or marker.args[0] not in GATES:
-            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.gate{marker.args!r}: expected "
-                                    f"one gate name of: {', '.join(GATES)}")
+            raise pytest.UsageError(
+                f"{item.nodeid}: @pytest.mark.gate{marker.args!r}: expected "
+                f"one gate name of: {', '.join(GATES)}"
+            )
         gate = str(marker.args[0])
     else:
         parts = item.path.parts
@@ -84,12 +85,7 @@ def record_sink(item: pytest.Item) -> Callable[[Record, CriterionDef], None]:
     kept = item_records(item)
 
     def sink(record: Record, criterion: CriterionDef) -> None:
-        if not kept.records:
-            allure.dynamic.severity(Severity(criterion.severity))
+        label_record(record, None if kept.records else criterion.severity)
         kept.records.append(record)
-        allure.dynamic.feature(record.layer)
-        allure.dynamic.story(record.domain)
-        allure.dynamic.parameter(record.id, format_value(record.value, record.unit),
-                                 excluded=True)
 
     return sink

@@ -31,5 +31,7 @@ def write_rig(folder: Path, name: str = "bench", extra: str = "", head: str | No
 
 
 def read_signoff(root: Path, build: str = "b1", gate: str = "design") -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((root / "reports" / build / gate / "signoff.json").read_text())
+    data: dict[str, Any] = json.loads(
+        (root / "reports" / build / gate / "signoff.json").read_text()
+    )
     return data

@@ -14,8 +14,10 @@ def test_explicit_environment_wins(tmp_path: Path) -> None:
 
 def test_ci_build_numbers(tmp_path: Path) -> None:
     assert default_build_id({"GITHUB_RUN_NUMBER": "42"}, tmp_path, NOW) == "42"
-    assert default_build_id({"GITHUB_RUN_NUMBER": "42", "GITHUB_RUN_ATTEMPT": "3"},
-                            tmp_path, NOW) == "42.3"
+    assert (
+        default_build_id({"GITHUB_RUN_NUMBER": "42", "GITHUB_RUN_ATTEMPT": "3"}, tmp_path, NOW)
+        == "42.3"
+    )
     assert default_build_id({"CI_PIPELINE_IID": "7"}, tmp_path, NOW) == "7"
     assert default_build_id({"BUILD_NUMBER": "118"}, tmp_path, NOW) == "118"
 
@@ -26,8 +28,13 @@ def test_outside_ci_and_git_it_is_local_plus_time(tmp_path: Path) -> None:
 
 def test_git_describe_plus_time(tmp_path: Path) -> None:
     def git(*args: str) -> str:
-        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-                              cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+        return subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
 
     git("init", "-q")
     (tmp_path / "f").write_text("x")
@@ -46,7 +53,13 @@ def test_sanitize() -> None:
 
 def test_executor_local_and_jenkins() -> None:
     assert executor({}, "b1") == {"name": "local", "type": "local", "buildName": "b1"}
-    assert executor({"BUILD_NUMBER": "9", "JOB_NAME": "rig-nightly",
-                     "BUILD_URL": "https://ci.example/job/9/"}, "9") == {
-        "name": "Jenkins", "type": "jenkins", "buildName": "rig-nightly #9 (9)", "buildOrder": 9,
-        "buildUrl": "https://ci.example/job/9/"}
+    assert executor(
+        {"BUILD_NUMBER": "9", "JOB_NAME": "rig-nightly", "BUILD_URL": "https://ci.example/job/9/"},
+        "9",
+    ) == {
+        "name": "Jenkins",
+        "type": "jenkins",
+        "buildName": "rig-nightly #9 (9)",
+        "buildOrder": 9,
+        "buildUrl": "https://ci.example/job/9/",
+    }

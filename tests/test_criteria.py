@@ -30,18 +30,36 @@ def test_limit_judges(limit: Limit, value: float, verdict: Verdict) -> None:
 
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
-    [(7.41, "ms", "7.41 ms"), (6.0, "ms", "6.0 ms"), (3.0, "count", "3"), (0.0, "count", "0"),
-     (1.0, "bool", "true"), (0.0, "bool", "false"), (-104.25, "dB", "-104.25 dB"),
-     (5.333333333, "ms", "5.33333 ms"), (0.5, "ratio", "0.5"), (None, "ms", "—")],
+    [
+        (7.41, "ms", "7.41 ms"),
+        (6.0, "ms", "6.0 ms"),
+        (3.0, "count", "3"),
+        (0.0, "count", "0"),
+        (1.0, "bool", "true"),
+        (0.0, "bool", "false"),
+        (-104.25, "dB", "-104.25 dB"),
+        (5.333333333, "ms", "5.33333 ms"),
+        (0.5, "ratio", "0.5"),
+        (None, "ms", "—"),
+    ],
 )
 def test_format_value(value: float | None, unit: str, text: str) -> None:
     assert format_value(value, unit) == text
 
 
 def _record(value: float, limit: Limit) -> Record:
-    return Record(id="midi.rtt_p99_ms", layer="application", domain="midi", unit="ms",
-                  value=value, limit=limit, limit_source="rig", verdict=limit.judge(value),
-                  test="t", gate="bringup")
+    return Record(
+        id="midi.rtt_p99_ms",
+        layer="application",
+        domain="midi",
+        unit="ms",
+        value=value,
+        limit=limit,
+        limit_source="rig",
+        verdict=limit.judge(value),
+        test="t",
+        gate="bringup",
+    )
 
 
 def test_failure_message_above_max() -> None:

@@ -27,12 +27,16 @@ def test_sim_and_example_rigs_have_no_problems(sim_rig: Rig) -> None:
 
 def test_rig_contradicting_its_profiles(sim_rig: Rig, tmp_path: Path) -> None:
     assert sim_rig.audio_loopback is not None
-    loop = dataclasses.replace(sim_rig.audio_loopback, samplerate=50000, output=7, input=9,
-                               blocksize=100)
+    loop = dataclasses.replace(
+        sim_rig.audio_loopback, samplerate=50000, output=7, input=9, blocksize=100
+    )
     keylab = sim_rig.device("controller")
     rig = dataclasses.replace(
-        sim_rig, audio_loopback=loop, stack=Stack(compose=tmp_path / "missing.yml"),
-        devices=(*sim_rig.devices, dataclasses.replace(keylab, id="controller2")))
+        sim_rig,
+        audio_loopback=loop,
+        stack=Stack(compose=tmp_path / "missing.yml"),
+        devices=(*sim_rig.devices, dataclasses.replace(keylab, id="controller2")),
+    )
     assert rig_problems(rig) == [
         "audio.loopback.samplerate: 50000 Hz is not supported by Focusrite Scarlett 4i4 4th Gen "
         "(supported: 44100, 48000, 88200, 96000, 176400, 192000)",
@@ -51,15 +55,22 @@ def test_audio_and_midi_on_devices_without_them(sim_rig: Rig) -> None:
         sim_rig,
         audio_loopback=dataclasses.replace(sim_rig.audio_loopback, device="controller"),
     )
-    assert rig_problems(rig)[0] == ("audio.loopback.device: controller (Arturia KeyLab mkII 88) "
-                                    "has no audio")
+    assert rig_problems(rig)[0] == (
+        "audio.loopback.device: controller (Arturia KeyLab mkII 88) has no audio"
+    )
 
 
 def test_thresholds_that_can_never_pass(sim_rig: Rig) -> None:
-    rig = dataclasses.replace(sim_rig, audio_loopback=None, thresholds={
-        "design": {"rig.config_errors": Limit(max=-1.0),
-                   "audio.buffer_latency_ms": Limit(max=-2.0)},
-    })
+    rig = dataclasses.replace(
+        sim_rig,
+        audio_loopback=None,
+        thresholds={
+            "design": {
+                "rig.config_errors": Limit(max=-1.0),
+                "audio.buffer_latency_ms": Limit(max=-2.0),
+            },
+        },
+    )
     assert threshold_problems(rig, builtin_catalog()) == [
         "thresholds.design.rig.config_errors (rig): max -1 is below 0, the least any "
         "measurement can read: it can never pass",

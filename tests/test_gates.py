@@ -11,8 +11,9 @@ BUDGET = CATALOG["audio.buffer_latency_ms"]
 
 def _with_profile_limit(rig: Rig, limit: Limit) -> Rig:
     first = rig.devices[0]
-    profile = dataclasses.replace(first.profile,
-                                  thresholds={"design": {"audio.buffer_latency_ms": limit}})
+    profile = dataclasses.replace(
+        first.profile, thresholds={"design": {"audio.buffer_latency_ms": limit}}
+    )
     device = dataclasses.replace(first, profile=profile)
     return dataclasses.replace(rig, devices=(device, *rig.devices[1:]))
 
@@ -21,34 +22,55 @@ def test_limit_resolves_rig_then_profile_then_default(sim_rig: Rig) -> None:
     assert resolve_limit(BUDGET, "design", sim_rig) == (Limit(max=10.0, marginal=1.0), "default")
     profiled = _with_profile_limit(sim_rig, Limit(max=7.0))
     assert resolve_limit(BUDGET, "design", profiled) == (
-        Limit(max=7.0), "profile focusrite-scarlett-4i4-gen4")
-    rigged = dataclasses.replace(profiled, thresholds={
-        "design": {"audio.buffer_latency_ms": Limit(max=5.0)}})
+        Limit(max=7.0),
+        "profile focusrite-scarlett-4i4-gen4",
+    )
+    rigged = dataclasses.replace(
+        profiled, thresholds={"design": {"audio.buffer_latency_ms": Limit(max=5.0)}}
+    )
     assert resolve_limit(BUDGET, "design", rigged) == (Limit(max=5.0), "rig")
     assert resolve_limit(BUDGET, "bringup", rigged) == (None, "none")
 
 
 def test_required_follows_catalog_when_and_rig_thresholds(sim_rig: Rig) -> None:
     assert required_criteria("design", sim_rig, CATALOG) == [
-        "rig.config_errors", "rig.threshold_errors", "audio.buffer_latency_ms"]
+        "rig.config_errors",
+        "rig.threshold_errors",
+        "audio.buffer_latency_ms",
+    ]
     no_audio = dataclasses.replace(sim_rig, audio_loopback=None)
     assert required_criteria("design", no_audio, CATALOG) == [
-        "rig.config_errors", "rig.threshold_errors"]
+        "rig.config_errors",
+        "rig.threshold_errors",
+    ]
     assert required_criteria("bringup", sim_rig, CATALOG) == []
-    asked = dataclasses.replace(sim_rig, thresholds={"bringup": {"rig.config_errors": Limit(max=0)}})
+    asked = dataclasses.replace(
+        sim_rig, thresholds={"bringup": {"rig.config_errors": Limit(max=0)}}
+    )
     assert required_criteria("bringup", asked, CATALOG) == ["rig.config_errors"]
 
 
 def _rec(criterion_id: str, value: float, limit: Limit, layer: str = "host") -> Record:
     domain = criterion_id.split(".")[0]
-    return Record(id=criterion_id, layer=layer, domain=domain, unit="count", value=value,
-                  limit=limit, limit_source="default", verdict=limit.judge(value),
-                  test=f"t::{criterion_id}", gate="design")
+    return Record(
+        id=criterion_id,
+        layer=layer,
+        domain=domain,
+        unit="count",
+        value=value,
+        limit=limit,
+        limit_source="default",
+        verdict=limit.judge(value),
+        test=f"t::{criterion_id}",
+        gate="design",
+    )
 
 
-ALL_PASS = [_rec("rig.config_errors", 0, Limit(max=0)),
-            _rec("rig.threshold_errors", 0, Limit(max=0)),
-            _rec("audio.buffer_latency_ms", 9.5, Limit(max=10, marginal=1), "application")]
+ALL_PASS = [
+    _rec("rig.config_errors", 0, Limit(max=0)),
+    _rec("rig.threshold_errors", 0, Limit(max=0)),
+    _rec("audio.buffer_latency_ms", 9.5, Limit(max=10, marginal=1), "application"),
+]
 
 
 def test_pass_with_marginal_record(sim_rig: Rig) -> None:
@@ -58,16 +80,19 @@ def test_pass_with_marginal_record(sim_rig: Rig) -> None:
 
 
 def test_fail_names_the_lowest_failing_layer(sim_rig: Rig) -> None:
-    records = [_rec("audio.buffer_latency_ms", 12.0, Limit(max=10), "application"),
-               _rec("rig.config_errors", 2, Limit(max=0)),
-               _rec("rig.threshold_errors", 0, Limit(max=0))]
+    records = [
+        _rec("audio.buffer_latency_ms", 12.0, Limit(max=10), "application"),
+        _rec("rig.config_errors", 2, Limit(max=0)),
+        _rec("rig.threshold_errors", 0, Limit(max=0)),
+    ]
     result = decide("design", sim_rig, CATALOG, records, interrupted="SIGTERM")
     assert result.verdict == "FAIL"
     assert result.diagnosis is not None
     assert (result.diagnosis.layer, result.diagnosis.domain) == ("host", "rig")
     assert result.diagnosis.summary == (
         "host / rig: rig.config_errors = 2 (limit ≤ 0); correct the rig file; each problem "
-        "is listed with its key")
+        "is listed with its key"
+    )
 
 
 def test_not_measured_required_criterion_is_incomplete(sim_rig: Rig) -> None:
@@ -75,7 +100,8 @@ def test_not_measured_required_criterion_is_incomplete(sim_rig: Rig) -> None:
     assert result.verdict == "INCOMPLETE"
     missing = [r for r in result.records if r.verdict is Verdict.NOT_MEASURED]
     assert [(r.id, r.value, r.test, r.limit) for r in missing] == [
-        ("audio.buffer_latency_ms", None, None, Limit(max=10.0, marginal=1.0))]
+        ("audio.buffer_latency_ms", None, None, Limit(max=10.0, marginal=1.0))
+    ]
     assert result.reasons == ("not measured: audio.buffer_latency_ms",)
     assert result.diagnosis is not None
     assert (result.diagnosis.layer, result.diagnosis.domain) == ("application", "audio")

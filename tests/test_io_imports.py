@@ -12,26 +12,35 @@ from pytest_usbgate.io import require
 
 
 def test_plugin_imports_no_hardware_library() -> None:
-    code = ("import sys, pytest_usbgate, pytest_usbgate.plugin, pytest_usbgate.cli\n"
-            "print(sorted(m for m in ('sounddevice', 'usb', 'rtmidi', 'mido', 'serial') "
-            "if m in sys.modules))")
+    code = (
+        "import sys, pytest_usbgate, pytest_usbgate.plugin, pytest_usbgate.cli\n"
+        "print(sorted(m for m in ('sounddevice', 'usb', 'rtmidi', 'mido', 'serial') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
-def test_missing_native_library_is_one_clear_error(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "fakehw.py").write_text("raise OSError('libfakehw.so.2: cannot open shared "
-                                        "object file')\n")
+def test_missing_native_library_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "fakehw.py").write_text(
+        "raise OSError('libfakehw.so.2: cannot open shared object file')\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(NativeLibraryError) as info:
         require("fakehw")
-    assert str(info.value) == ("cannot load fakehw (PyPI fakehw; needs its native library): "
-                               "OSError: libfakehw.so.2: cannot open shared object file")
+    assert str(info.value) == (
+        "cannot load fakehw (PyPI fakehw; needs its native library): "
+        "OSError: libfakehw.so.2: cannot open shared object file"
+    )
 
 
 def test_known_library_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # import raises ImportError
-    with pytest.raises(NativeLibraryError, match=r"^cannot load sounddevice \(PyPI sounddevice; "
-                                                 r"needs PortAudio \(apt-get install libportaudio2\)\)"):
+    with pytest.raises(
+        NativeLibraryError,
+        match=r"^cannot load sounddevice \(PyPI sounddevice; "
+        r"needs PortAudio \(apt-get install libportaudio2\)\)",
+    ):
         require("sounddevice")

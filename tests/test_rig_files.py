@@ -46,8 +46,9 @@ def test_pytest_usage_error_without_traceback(path: Path, pytester: pytest.Pytes
     assert "Traceback" not in result.stdout.str()
 
 
-@pytest.mark.parametrize("path", [CHECKOUT / "rigs" / "sim.toml",
-                                  CHECKOUT / "rigs" / "studio-passthrough.toml"])
+@pytest.mark.parametrize(
+    "path", [CHECKOUT / "rigs" / "sim.toml", CHECKOUT / "rigs" / "studio-passthrough.toml"]
+)
 def test_shipped_rigs_are_valid(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rig", "validate", str(path)]) == 0
     assert capsys.readouterr().out.endswith(": OK\n")

@@ -6,9 +6,15 @@ import pytest
 
 from pytest_usbgate.cli import main
 
-FILES = ["signoff.json", "signoff.md", "criteria.jsonl", "allurerc.json",
-         "allure-results/categories.json",
-         "allure-results/environment.properties", "allure-results/executor.json"]
+FILES = [
+    "signoff.json",
+    "signoff.md",
+    "criteria.jsonl",
+    "allurerc.json",
+    "allure-results/categories.json",
+    "allure-results/environment.properties",
+    "allure-results/executor.json",
+]
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +26,23 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from .conftest import CHECKOUT
 
     root = tmp_path_factory.mktemp("signed")
-    done = subprocess.run([sys.executable, "-m", "pytest", str(CHECKOUT / "suites"),
-                           "--gate=design", "--build-id=b1", f"--reports-dir={root}/reports",
-                           "-p", "no:cacheprovider"], capture_output=True, text=True, cwd=root,
-                          check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(CHECKOUT / "suites"),
+            "--gate=design",
+            "--build-id=b1",
+            f"--reports-dir={root}/reports",
+            "-p",
+            "no:cacheprovider",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return root / "reports" / "b1" / "design"
 
@@ -75,9 +94,12 @@ def test_result_file_edit_and_removal(gate_dir: Path, capsys: pytest.CaptureFixt
     code, out = _verify(gate_dir, capsys)
     assert code == 1
     assert out.splitlines() == sorted(
-        [f"{gate_dir}: changed: allure-results/{results[0].name}",
-         f"{gate_dir}: removed: allure-results/{results[1].name}"],
-        key=lambda line: line.split(": ", 2)[2])
+        [
+            f"{gate_dir}: changed: allure-results/{results[0].name}",
+            f"{gate_dir}: removed: allure-results/{results[1].name}",
+        ],
+        key=lambda line: line.split(": ", 2)[2],
+    )
 
 
 def test_addition_is_named(gate_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -85,7 +107,9 @@ def test_addition_is_named(gate_dir: Path, capsys: pytest.CaptureFixture[str]) -
     assert _verify(gate_dir, capsys) == (1, f"{gate_dir}: added: allure-results/extra.txt\n")
 
 
-def test_missing_hash_file_means_unsealed(gate_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_hash_file_means_unsealed(
+    gate_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (gate_dir / "signoff.json.sha256").unlink()
     code, out = _verify(gate_dir, capsys)
     assert code == 1
@@ -94,4 +118,7 @@ def test_missing_hash_file_means_unsealed(gate_dir: Path, capsys: pytest.Capture
 
 def test_not_a_folder_is_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["signoff", "verify", str(tmp_path / "nope")]) == 2
-    assert capsys.readouterr().err == f"{tmp_path / 'nope'}: not a folder (expected reports/<build>/<gate>/)\n"
+    assert (
+        capsys.readouterr().err
+        == f"{tmp_path / 'nope'}: not a folder (expected reports/<build>/<gate>/)\n"
+    )

@@ -12,8 +12,17 @@ from typing import Any, Final
 from pytest_usbgate.criteria import LAYERS
 from pytest_usbgate.evidence.files import write_atomic, write_json
 
-LIBRARIES: Final = ("pytest-usbgate", "pytest", "pytest-xdist", "allure-pytest", "pyusb",
-                    "pyserial", "mido", "python-rtmidi", "sounddevice")
+LIBRARIES: Final = (
+    "pytest-usbgate",
+    "pytest",
+    "pytest-xdist",
+    "allure-pytest",
+    "pyusb",
+    "pyserial",
+    "mido",
+    "python-rtmidi",
+    "sounddevice",
+)
 BROKEN_CATEGORY: Final = "rig/infrastructure broken"
 ALLURE3_CONFIG: Final = "allurerc.json"
 
@@ -57,16 +66,20 @@ def categories() -> list[dict[str, Any]]:
     failure carries, then broken tests. `[\\s\\S]*` instead of `.*` so the same regex
     matches multi-line messages in Allure 2 (Java, whole-string match) and 3 (JavaScript)."""
     out: list[dict[str, Any]] = [
-        {"name": f"{layer} layer failures", "matchedStatuses": ["failed"],
-         "messageRegex": rf"[\s\S]*layer {layer} / domain[\s\S]*"}
+        {
+            "name": f"{layer} layer failures",
+            "matchedStatuses": ["failed"],
+            "messageRegex": rf"[\s\S]*layer {layer} / domain[\s\S]*",
+        }
         for layer in LAYERS
     ]
     out.append({"name": BROKEN_CATEGORY, "matchedStatuses": ["broken"]})
     return out
 
 
-def write_allure_metadata(gate_dir: Path, env: Mapping[str, str],
-                          executor: Mapping[str, Any], report_name: str) -> None:
+def write_allure_metadata(
+    gate_dir: Path, env: Mapping[str, str], executor: Mapping[str, Any], report_name: str
+) -> None:
     """environment.properties, executor.json and categories.json in allure-results (read by
     Allure 2 and by Allure 3's readers), plus allurerc.json beside it: Allure 3's default
     report takes its categories from its config, not from categories.json."""
@@ -74,5 +87,6 @@ def write_allure_metadata(gate_dir: Path, env: Mapping[str, str],
     write_environment(results_dir, env)
     write_json(results_dir / "executor.json", dict(executor))
     write_json(results_dir / "categories.json", categories())
-    write_json(gate_dir / ALLURE3_CONFIG, {"name": report_name,
-                                           "categories": {"rules": categories()}})
+    write_json(
+        gate_dir / ALLURE3_CONFIG, {"name": report_name, "categories": {"rules": categories()}}
+    )

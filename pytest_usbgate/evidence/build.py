@@ -24,19 +24,42 @@ class CiSystem:
 
 
 CI_SYSTEMS: Final = (
-    CiSystem("GitHub Actions", "github", "GITHUB_RUN_NUMBER", "GITHUB_WORKFLOW",
-             lambda e: "{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/actions/runs/{GITHUB_RUN_ID}"
-             .format_map(e) if {"GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"} <= e.keys()
-             else None),
-    CiSystem("GitLab CI", "gitlab", "CI_PIPELINE_IID", "CI_PROJECT_NAME",
-             lambda e: e.get("CI_PIPELINE_URL")),
+    CiSystem(
+        "GitHub Actions",
+        "github",
+        "GITHUB_RUN_NUMBER",
+        "GITHUB_WORKFLOW",
+        lambda e: (
+            "{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/actions/runs/{GITHUB_RUN_ID}".format_map(e)
+            if {"GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"} <= e.keys()
+            else None
+        ),
+    ),
+    CiSystem(
+        "GitLab CI",
+        "gitlab",
+        "CI_PIPELINE_IID",
+        "CI_PROJECT_NAME",
+        lambda e: e.get("CI_PIPELINE_URL"),
+    ),
     CiSystem("Jenkins", "jenkins", "BUILD_NUMBER", "JOB_NAME", lambda e: e.get("BUILD_URL")),
-    CiSystem("Buildkite", "buildkite", "BUILDKITE_BUILD_NUMBER", "BUILDKITE_PIPELINE_SLUG",
-             lambda e: e.get("BUILDKITE_BUILD_URL")),
-    CiSystem("CircleCI", "circleci", "CIRCLE_BUILD_NUM", "CIRCLE_JOB",
-             lambda e: e.get("CIRCLE_BUILD_URL")),
-    CiSystem("Azure Pipelines", "azure", "BUILD_BUILDNUMBER", "BUILD_DEFINITIONNAME",
-             lambda e: None),
+    CiSystem(
+        "Buildkite",
+        "buildkite",
+        "BUILDKITE_BUILD_NUMBER",
+        "BUILDKITE_PIPELINE_SLUG",
+        lambda e: e.get("BUILDKITE_BUILD_URL"),
+    ),
+    CiSystem(
+        "CircleCI",
+        "circleci",
+        "CIRCLE_BUILD_NUM",
+        "CIRCLE_JOB",
+        lambda e: e.get("CIRCLE_BUILD_URL"),
+    ),
+    CiSystem(
+        "Azure Pipelines", "azure", "BUILD_BUILDNUMBER", "BUILD_DEFINITIONNAME", lambda e: None
+    ),
 )
 
 
@@ -55,8 +78,14 @@ def sanitize_build_id(text: str) -> str:
 
 def git_describe(cwd: Path) -> str | None:
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--tags"], cwd=cwd,
-                             capture_output=True, text=True, timeout=10, check=False)
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--tags"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None

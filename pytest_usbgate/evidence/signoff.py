@@ -32,9 +32,18 @@ def manifest(gate_dir: Path) -> dict[str, str]:
     return out
 
 
-def document(result: GateResult, *, rig: str, rig_file: str, build: str, started: str,
-             finished: str | None, devices: Sequence[Mapping[str, Any]],
-             tests: Mapping[str, int], manifest_: Mapping[str, str]) -> dict[str, Any]:
+def document(
+    result: GateResult,
+    *,
+    rig: str,
+    rig_file: str,
+    build: str,
+    started: str,
+    finished: str | None,
+    devices: Sequence[Mapping[str, Any]],
+    tests: Mapping[str, int],
+    manifest_: Mapping[str, str],
+) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "gate": result.gate,
@@ -55,9 +64,11 @@ def document(result: GateResult, *, rig: str, rig_file: str, build: str, started
 
 def _row(record: Record) -> str:
     limit = record.limit.describe(record.unit) if record.limit else "—"
-    return (f"| `{record.id}` | {format_value(record.value, record.unit)} | {limit} | "
-            f"**{record.verdict.value}** | {record.limit_source} | {record.layer} / "
-            f"{record.domain} | `{record.test or '—'}` |")
+    return (
+        f"| `{record.id}` | {format_value(record.value, record.unit)} | {limit} | "
+        f"**{record.verdict.value}** | {record.limit_source} | {record.layer} / "
+        f"{record.domain} | `{record.test or '—'}` |"
+    )
 
 
 def markdown(doc: Mapping[str, Any], records: Sequence[Record]) -> str:
@@ -74,24 +85,45 @@ def markdown(doc: Mapping[str, Any], records: Sequence[Record]) -> str:
     marginal = [r.id for r in records if r.verdict is Verdict.MARGINAL]
     if marginal:
         lines.append(f"**Marginal (pass, look closer):** {', '.join(marginal)}")
-    lines += ["", "## Criteria", "",
-              "| criterion | measured | limit | verdict | limit from | layer / domain | test |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Criteria",
+        "",
+        "| criterion | measured | limit | verdict | limit from | layer / domain | test |",
+        "|---|---|---|---|---|---|---|",
+    ]
     lines += [_row(r) for r in records]
-    lines += ["", "## Devices", "", "| id | device | VID:PID | serial | firmware |",
-              "|---|---|---|---|---|"]
-    lines += [f"| {d['id']} | {d['name']} | {d['vid']}:{d['pid']} | {d['serial'] or '—'} | "
-              f"{d['firmware'] or '—'} |" for d in doc["devices"]]
+    lines += [
+        "",
+        "## Devices",
+        "",
+        "| id | device | VID:PID | serial | firmware |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {d['id']} | {d['name']} | {d['vid']}:{d['pid']} | {d['serial'] or '—'} | "
+        f"{d['firmware'] or '—'} |"
+        for d in doc["devices"]
+    ]
     tests = doc["tests"]
-    lines += ["", "## Tests", "", ", ".join(f"{n} {k}" for k, n in tests.items()), "",
-              "## Evidence", "",
-              "Every file in this folder is hashed (sha256) in the manifest of `signoff.json`; "
-              "check it with `usbgate signoff verify <this folder>`.", ""]
+    lines += [
+        "",
+        "## Tests",
+        "",
+        ", ".join(f"{n} {k}" for k, n in tests.items()),
+        "",
+        "## Evidence",
+        "",
+        "Every file in this folder is hashed (sha256) in the manifest of `signoff.json`; "
+        "check it with `usbgate signoff verify <this folder>`.",
+        "",
+    ]
     return "\n".join(lines)
 
 
-def write_signoff(gate_dir: Path, doc: dict[str, Any], records: Sequence[Record], *,
-                  sealed: bool = True) -> None:
+def write_signoff(
+    gate_dir: Path, doc: dict[str, Any], records: Sequence[Record], *, sealed: bool = True
+) -> None:
     """signoff.md, the manifest over the folder, signoff.json, and (sealed) its hash.
 
     An unsealed sign-off (a run still going) has no hash file, so it never verifies.

@@ -27,5 +27,5 @@ def require(module: str) -> ModuleType:
     except (ImportError, OSError) as exc:
         package, native = NATIVE.get(module, (module, "its native library"))
         raise NativeLibraryError(
-            f"cannot load {module} (PyPI {package}; needs {native}): "
-            f"{type(exc).__name__}: {exc}") from exc
+            f"cannot load {module} (PyPI {package}; needs {native}): {type(exc).__name__}: {exc}"
+        ) from exc

@@ -10,6 +10,8 @@ def test_buffer_latency_within_budget(rig: Rig, criteria: Criteria) -> None:
     loop = rig.audio_loopback
     if loop is None:
         pytest.skip("the rig has no [audio.loopback]")
-    criteria.check("audio.buffer_latency_ms",
-                   buffer_latency_ms(loop.blocksize, loop.periods, loop.samplerate),
-                   detail=f"{loop.periods + 1} x {loop.blocksize} frames at {loop.samplerate} Hz")
+    criteria.check(
+        "audio.buffer_latency_ms",
+        buffer_latency_ms(loop.blocksize, loop.periods, loop.samplerate),
+        detail=f"{loop.periods + 1} x {loop.blocksize} frames at {loop.samplerate} Hz",
+    )
