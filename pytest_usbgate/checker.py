@@ -85,19 +85,7 @@ class Criteria:
                 f"{criterion_id} has no limit for the {self._gate} gate: set "
                 f'[thresholds.{self._gate}] "{criterion_id}" = {{ max = … }} in {self._rig.path}'
             )
-        record = Record(
-            id=criterion_id,
-            layer=criterion.layer,
-            domain=criterion.domain,
-            unit=criterion.unit,
-            value=number,
-            limit=limit,
-            limit_source=source,
-            verdict=limit.judge(number),
-            test=self._test_id,
-            gate=self._gate,
-            detail=detail,
-        )
+        record = Record.judged(criterion, self._gate, number, limit, source, self._test_id, detail)
         self._sink(record, criterion)
         return record
 

@@ -145,6 +145,36 @@ class Record:
     gate: str
     detail: str = ""
 
+    @classmethod
+    def judged(
+        cls,
+        criterion: CriterionDef,
+        gate: str,
+        value: float | None,
+        limit: Limit | None,
+        limit_source: str,
+        test: str | None,
+        detail: str = "",
+    ) -> Record:
+        """A record of `criterion` in `gate`: judged against `limit`, or NOT_MEASURED when
+        `value` is None."""
+        verdict = Verdict.NOT_MEASURED
+        if value is not None and limit is not None:
+            verdict = limit.judge(value)
+        return cls(
+            id=criterion.id,
+            layer=criterion.layer,
+            domain=criterion.domain,
+            unit=criterion.unit,
+            value=value,
+            limit=limit,
+            limit_source=limit_source,
+            verdict=verdict,
+            test=test,
+            gate=gate,
+            detail=detail,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

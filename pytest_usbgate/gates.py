@@ -97,20 +97,7 @@ def decide(
             continue
         criterion = catalog[criterion_id]
         limit, source = resolve_limit(criterion, gate, rig)
-        records.append(
-            Record(
-                id=criterion_id,
-                layer=criterion.layer,
-                domain=criterion.domain,
-                unit=criterion.unit,
-                value=None,
-                limit=limit,
-                limit_source=source,
-                verdict=Verdict.NOT_MEASURED,
-                test=None,
-                gate=gate,
-            )
-        )
+        records.append(Record.judged(criterion, gate, None, limit, source, None))
 
     failed = sorted(
         (r for r in records if r.verdict is Verdict.FAIL), key=lambda r: _layer_rank(r.layer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,22 @@ def test_no_gate():
 """
 
 
+MEASURES_ALL = """
+import os, signal, pytest
+from pytest_usbgate import InfrastructureError
+pytestmark = pytest.mark.gate("design")
+
+def test_1_rig(criteria):
+    criteria.check_all({"rig.config_errors": 0, "rig.threshold_errors": 0,
+                        "audio.buffer_latency_ms": 1.0})
+"""
+
+
+def gate_tests_then(pytester: pytest.Pytester, more: str) -> None:
+    """A design test that measures every required criterion, then the tests in `more`."""
+    pytester.makepyfile(MEASURES_ALL + textwrap.dedent(more))
+
+
 def gate_tests(pytester: pytest.Pytester, budget: float = 4.0) -> None:
     pytester.makepyfile(test_gate=GATE_TESTS.format(budget=budget))
 
@@ -39,6 +56,12 @@ def gate_tests(pytester: pytest.Pytester, budget: float = 4.0) -> None:
 def allure_results(root: Path, build: str = "b1", gate: str = "design") -> list[dict[str, Any]]:
     folder = root / "reports" / build / gate / "allure-results"
     return [json.loads(p.read_text()) for p in sorted(folder.glob("*-result.json"))]
+
+
+def usage_error(result: pytest.RunResult) -> list[str]:
+    """The non-empty stderr lines of a run that must have ended in a usage error."""
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    return [line for line in result.errlines if line]
 
 
 def labels(result: dict[str, Any], name: str) -> list[str]:
@@ -194,18 +217,15 @@ def test_required_criterion_never_measured_is_incomplete(pytester: pytest.Pytest
 
 
 def test_infrastructure_fault_is_broken_not_failed(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("""
-        import pytest
-        from pytest_usbgate import InfrastructureError
-        pytestmark = pytest.mark.gate("design")
-        def test_rig(criteria):
-            criteria.check_all({"rig.config_errors": 0, "rig.threshold_errors": 0,
-                                "audio.buffer_latency_ms": 1.0})
+    gate_tests_then(
+        pytester,
+        """
         def test_service(criteria):
             raise InfrastructureError("jackd did not start: no such file")
         def test_unknown_criterion(criteria):
             criteria.check("midi.nonsense", 1)
-    """)
+    """,
+    )
     result = pytester.runpytest("--gate=design", "--build-id=b1")
     assert result.ret == 1
     statuses = sorted(r["status"] for r in allure_results(pytester.path))
@@ -304,8 +324,7 @@ def test_build_id_from_environment_and_ci(
 def test_bad_build_id_is_a_usage_error(pytester: pytest.Pytester) -> None:
     gate_tests(pytester)
     result = pytester.runpytest("--gate=design", "--build-id=../escape")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert [line for line in result.errlines if line] == [
+    assert usage_error(result) == [
         "ERROR: --build-id '../escape': expected up to 128 letters, digits, '.', '_', '+' or "
         "'-', starting with a letter or digit"
     ]
@@ -343,8 +362,7 @@ def test_bad_gate_marker_is_a_usage_error(pytester: pytest.Pytester) -> None:
         def test_x(): pass
     """)
     result = pytester.runpytest("--gate=design", "--build-id=b1")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert [line for line in result.errlines if line] == [
+    assert usage_error(result) == [
         "ERROR: test_bad_gate_marker_is_a_usage_error.py::test_x: @pytest.mark.gate('release',):"
         " expected one gate name of: design, bringup, production"
     ]
@@ -358,17 +376,15 @@ def test_criteria_outside_any_gate_explains(pytester: pytest.Pytester) -> None:
 
 
 def test_keyboard_interrupt_ends_incomplete_and_keeps_evidence(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("""
-        import pytest
-        pytestmark = pytest.mark.gate("design")
-        def test_1_rig(criteria):
-            criteria.check_all({"rig.config_errors": 0, "rig.threshold_errors": 0,
-                                "audio.buffer_latency_ms": 1.0})
+    gate_tests_then(
+        pytester,
+        """
         def test_2_interrupt():
             raise KeyboardInterrupt
         def test_3_never():
             pass
-    """)
+    """,
+    )
     result = pytester.runpytest_subprocess("--gate=design", "--build-id=b1")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     doc = read_signoff(pytester.path)
@@ -387,15 +403,13 @@ def test_keyboard_interrupt_ends_incomplete_and_keeps_evidence(pytester: pytest.
 
 
 def test_sigterm_ends_incomplete(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("""
-        import os, signal, pytest
-        pytestmark = pytest.mark.gate("design")
-        def test_1_rig(criteria):
-            criteria.check_all({"rig.config_errors": 0, "rig.threshold_errors": 0,
-                                "audio.buffer_latency_ms": 1.0})
+    gate_tests_then(
+        pytester,
+        """
         def test_2_cancelled():
             os.kill(os.getpid(), signal.SIGTERM)
-    """)
+    """,
+    )
     result = pytester.runpytest_subprocess("--gate=design", "--build-id=b1")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     doc = read_signoff(pytester.path)
@@ -448,15 +462,13 @@ def test_xdist_workers_report_to_one_verdict(
 
 
 def test_killed_worker_ends_incomplete(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile("""
-        import os, signal, pytest
-        pytestmark = pytest.mark.gate("design")
-        def test_rig(criteria):
-            criteria.check_all({"rig.config_errors": 0, "rig.threshold_errors": 0,
-                                "audio.buffer_latency_ms": 1.0})
+    gate_tests_then(
+        pytester,
+        """
         def test_killed():
             os.kill(os.getpid(), signal.SIGKILL)
-    """)
+    """,
+    )
     result = pytester.runpytest_subprocess("-n", "2", "--gate=design", "--build-id=b1")
     assert result.ret != 0
     doc = read_signoff(pytester.path)
