@@ -59,10 +59,6 @@ class Criteria:
         self._test_id = test_id
         self._sink = sink
 
-    @property
-    def gate(self) -> str:
-        return self._gate
-
     def judge(self, criterion_id: str, value: float | bool, *, detail: str = "") -> Record:
         """Judge and record without raising (see `check`)."""
         criterion = self._catalog.get(criterion_id)

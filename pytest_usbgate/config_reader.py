@@ -7,9 +7,10 @@ getter asked for, so a misspelt key is an error, never silently ignored.
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final, final
 
@@ -62,30 +63,31 @@ class Section:
     def error(self, name: str, message: str) -> ConfigError:
         return ConfigError(self.source, self.path(name) if name else self.key, message)
 
-    def has(self, name: str) -> bool:
-        return name in self._data
-
-    def _get(self, name: str, default: object) -> object:
+    def _read(self, name: str, default: object, check: Callable[[Any], str | None]) -> Any:
+        """The value of `name`, or `default` when absent (`_MISSING`: required). A present
+        value must pass `check`, which returns what was expected when it does not."""
         self._seen.add(name)
-        if name in self._data:
-            return self._data[name]
-        if default is _MISSING:
-            raise self.error(name, "missing (required)")
-        return default
+        if name not in self._data:
+            if default is _MISSING:
+                raise self.error(name, "missing (required)")
+            return default
+        value = self._data[name]
+        problem = check(value)
+        if problem is not None:
+            raise self.error(name, problem)
+        return value
 
     def text(
         self, name: str, default: object = _MISSING, *, pattern: str | None = None, what: str = ""
     ) -> Any:
-        value = self._get(name, default)
-        if value is default and default is not _MISSING:
-            return value
-        if not isinstance(value, str):
-            raise self.error(name, f"expected a string, got {_type_name(value)}")
-        if pattern is not None and not re.fullmatch(pattern, value):
-            raise self.error(
-                name, f"expected {what or 'a value matching ' + pattern}, got {value!r}"
-            )
-        return value
+        def check(value: object) -> str | None:
+            if not isinstance(value, str):
+                return f"expected a string, got {_type_name(value)}"
+            if pattern is not None and not re.fullmatch(pattern, value):
+                return f"expected {what or 'a value matching ' + pattern}, got {value!r}"
+            return None
+
+        return self._read(name, default, check)
 
     def integer(
         self,
@@ -95,58 +97,61 @@ class Section:
         minimum: int | None = None,
         maximum: int | None = None,
     ) -> Any:
-        value = self._get(name, default)
-        if value is default and default is not _MISSING:
-            return value
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(name, f"expected an integer, got {_type_name(value)}")
-        if minimum is not None and value < minimum:
-            raise self.error(name, f"expected an integer >= {minimum}, got {value}")
-        if maximum is not None and value > maximum:
-            raise self.error(name, f"expected an integer <= {maximum}, got {value}")
-        return value
+        def check(value: object) -> str | None:
+            if not isinstance(value, int) or isinstance(value, bool):
+                return f"expected an integer, got {_type_name(value)}"
+            if minimum is not None and value < minimum:
+                return f"expected an integer >= {minimum}, got {value}"
+            if maximum is not None and value > maximum:
+                return f"expected an integer <= {maximum}, got {value}"
+            return None
+
+        return self._read(name, default, check)
 
     def number(self, name: str, default: object = _MISSING) -> Any:
-        value = self._get(name, default)
-        if value is default and default is not _MISSING:
-            return value
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(name, f"expected a number, got {_type_name(value)}")
-        if value != value or value in (float("inf"), float("-inf")):
-            raise self.error(name, f"expected a finite number, got {value}")
-        return float(value)
+        def check(value: object) -> str | None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return f"expected a number, got {_type_name(value)}"
+            if not math.isfinite(value):
+                return f"expected a finite number, got {value}"
+            return None
+
+        value = self._read(name, default, check)
+        return value if value is default else float(value)
 
     def texts(self, name: str, default: object = _MISSING) -> Any:
-        value = self._get(name, default)
-        if value is default and default is not _MISSING:
-            return value
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error(name, "expected an array of strings")
-        return tuple(value)
+        def check(value: object) -> str | None:
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            return None if ok else "expected an array of strings"
+
+        value = self._read(name, default, check)
+        return value if value is default else tuple(value)
 
     def integers(self, name: str, default: object = _MISSING) -> Any:
-        value = self._get(name, default)
-        if value is default and default is not _MISSING:
-            return value
-        if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
-        ):
-            raise self.error(name, "expected an array of integers")
-        return tuple(value)
+        def check(value: object) -> str | None:
+            ok = isinstance(value, list) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            )
+            return None if ok else "expected an array of integers"
+
+        value = self._read(name, default, check)
+        return value if value is default else tuple(value)
 
     def section(self, name: str, *, required: bool = False) -> Section | None:
-        value = self._get(name, _MISSING if required else None)
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            raise self.error(name, f"expected a table, got {_type_name(value)}")
-        return Section(value, self.path(name), self.source)
+        def check(value: object) -> str | None:
+            return None if isinstance(value, dict) else f"expected a table, got {_type_name(value)}"
+
+        value = self._read(name, _MISSING if required else None, check)
+        return None if value is None else Section(value, self.path(name), self.source)
 
     def sections(self, name: str) -> list[Section]:
         """An array of tables (`[[name]]`); absent means empty."""
-        value = self._get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.error(name, "expected an array of tables ([[" + self.path(name) + "]])")
+
+        def check(value: object) -> str | None:
+            ok = isinstance(value, list) and all(isinstance(v, dict) for v in value)
+            return None if ok else f"expected an array of tables ([[{self.path(name)}]])"
+
+        value = self._read(name, [], check)
         return [Section(v, f"{self.path(name)}[{i}]", self.source) for i, v in enumerate(value)]
 
     def entries(self) -> Iterator[tuple[str, object]]:
