@@ -46,8 +46,10 @@ def rig_problems(rig: Rig) -> list[str]:
                 f"{BLOCKSIZES[0]} to {BLOCKSIZES[-1]}, got {loop.blocksize}"
             )
     for key, link in (("midi.loopback", rig.midi_loopback), ("midi.identity", rig.midi_identity)):
-        if link is not None and rig.device(link.device).profile.midi_ports < 1:
-            profile = rig.device(link.device).profile
+        if link is None:
+            continue
+        profile = rig.device(link.device).profile
+        if profile.midi_ports < 1:
             problems.append(f"{key}.device: {link.device} ({profile.name}) has no MIDI port")
     if rig.stack is not None and rig.stack.compose is not None and not rig.stack.compose.is_file():
         problems.append(f"stack.compose: {rig.stack.compose} does not exist")

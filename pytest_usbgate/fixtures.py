@@ -6,7 +6,7 @@ import pytest
 
 from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.checker import Criteria
-from pytest_usbgate.errors import UsbgateError
+from pytest_usbgate.errors import ConfigError, InfrastructureError, UsbgateError
 from pytest_usbgate.rig import Rig
 from pytest_usbgate.state import item_gate, record_sink, session_state
 
@@ -14,7 +14,10 @@ from pytest_usbgate.state import item_gate, record_sink, session_state
 @pytest.fixture(scope="session")
 def rig(pytestconfig: pytest.Config) -> Rig:
     """The rig this run is on (`--rig`, default sim), loaded and validated."""
-    return session_state(pytestconfig).load_rig()
+    try:
+        return session_state(pytestconfig).load_rig()
+    except ConfigError as exc:
+        raise InfrastructureError(str(exc)) from None
 
 
 @pytest.fixture

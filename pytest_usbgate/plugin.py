@@ -23,7 +23,6 @@ from pytest_usbgate.evidence.allure_labels import attach_json, label_gate_test
 from pytest_usbgate.evidence.signoff import SIGNOFF
 from pytest_usbgate.fixtures import criteria, gate, rig  # noqa: F401  (fixtures)
 from pytest_usbgate.gates import GATES
-from pytest_usbgate.rig import load_rig, resolve_rig
 from pytest_usbgate.run import GateRun, prepare_gate_dir
 from pytest_usbgate.state import (
     STATE,
@@ -86,7 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if gate_name is None:
         return  # no gate: stay out of the way of ordinary test runs
     try:
-        state.rig = load_rig(resolve_rig(state.rig_spec, config.rootpath))
+        loaded = state.load_rig()
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
 
@@ -108,7 +107,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.allure_report_dir = str(gate_dir / "allure-results")
     state.run = GateRun(
         gate=gate_name,
-        rig=state.rig,
+        rig=loaded,
         build_id=state.build_id,
         gate_dir=gate_dir,
         executor=build.executor(os.environ, state.build_id),

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from pytest_usbgate.criteria import CriterionDef, Record
-from pytest_usbgate.errors import ConfigError, InfrastructureError
 from pytest_usbgate.evidence.allure_labels import label_record
 from pytest_usbgate.gates import GATES
 from pytest_usbgate.rig import Rig, load_rig, resolve_rig
@@ -26,11 +25,9 @@ class SessionState:
     rig: Rig | None = None
 
     def load_rig(self) -> Rig:
+        """The rig from `--rig`, loaded once; ConfigError when it is missing or invalid."""
         if self.rig is None:
-            try:
-                self.rig = load_rig(resolve_rig(self.rig_spec, self.rootdir))
-            except ConfigError as exc:
-                raise InfrastructureError(str(exc)) from None
+            self.rig = load_rig(resolve_rig(self.rig_spec, self.rootdir))
         return self.rig
 
 

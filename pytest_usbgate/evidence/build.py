@@ -88,7 +88,9 @@ def git_describe(cwd: Path) -> str | None:
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
 
 
 def default_build_id(env: Mapping[str, str], cwd: Path, now: dt.datetime) -> str:
