@@ -14,6 +14,7 @@ from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.evidence.signoff import verify
 from pytest_usbgate.rig import load_rig
+from pytest_usbgate.sim.faults import catalog_lines
 
 
 def _rig_validate(args: argparse.Namespace) -> int:
@@ -53,6 +54,12 @@ def _criteria(args: argparse.Namespace) -> int:
     return 0
 
 
+def _faults(args: argparse.Namespace) -> int:
+    for line in catalog_lines():
+        print(line)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="usbgate", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -75,6 +82,9 @@ def parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("criteria", help="list the criterion catalog")
     listing.set_defaults(run=_criteria)
+
+    faults = commands.add_parser("faults", help="list the sim rig's fault catalog")
+    faults.set_defaults(run=_faults)
     return top
 
 

@@ -108,12 +108,23 @@ class Section:
 
         return self._read(name, default, check)
 
-    def number(self, name: str, default: object = _MISSING) -> Any:
+    def number(
+        self,
+        name: str,
+        default: object = _MISSING,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> Any:
         def check(value: object) -> str | None:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return f"expected a number, got {_type_name(value)}"
             if not math.isfinite(value):
                 return f"expected a finite number, got {value}"
+            if minimum is not None and value < minimum:
+                return f"expected a number >= {minimum:g}, got {value:g}"
+            if maximum is not None and value > maximum:
+                return f"expected a number <= {maximum:g}, got {value:g}"
             return None
 
         value = self._read(name, default, check)

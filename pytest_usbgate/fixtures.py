@@ -1,6 +1,10 @@
-"""Fixtures every gate test can use: `rig`, `gate`, `criteria`."""
+"""Fixtures every gate test can use: `rig`, `gate`, `criteria`; the sim rig's services
+(`sim`, started for every gate run on a sim rig) and its `serial_port`."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +12,7 @@ from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.checker import Criteria
 from pytest_usbgate.errors import ConfigError, InfrastructureError, UsbgateError
 from pytest_usbgate.rig import Rig
+from pytest_usbgate.sim.session import SimSession, plan
 from pytest_usbgate.state import item_gate, record_sink, session_state
 
 
@@ -42,3 +47,53 @@ def criteria(request: pytest.FixtureRequest, rig: Rig, gate: str) -> Criteria:
         test_id=request.node.nodeid,
         sink=record_sink(request.node),
     )
+
+
+_RUNNING: list[SimSession] = []  # one sim per process: a testbed is process-wide
+
+
+@pytest.fixture(scope="session")
+def sim(pytestconfig: pytest.Config, rig: Rig) -> Iterator[SimSession]:
+    """The sim rig's running services for this session (this xdist worker). A pytest
+    session inside another one (pytester) shares the outer session's sim."""
+    if rig.kind != "sim":
+        raise InfrastructureError(
+            f"this test needs the sim rig; rig {rig.name} ({rig.path}) is a real rig"
+        )
+    state = session_state(pytestconfig)
+    if _RUNNING:
+        outer = _RUNNING[-1]
+        if outer.plan.faults != state.faults:
+            raise InfrastructureError(
+                "a sim with other faults already runs in this process; run this session "
+                "in its own process (pytester.runpytest_subprocess)"
+            )
+        state.sim_line = outer.describe()
+        yield outer
+        return
+    session = SimSession(plan(rig, state.faults)).start()
+    _RUNNING.append(session)
+    state.sim_line = session.describe()
+    try:
+        yield session
+    finally:
+        _RUNNING.remove(session)
+        session.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def usbgate_sim_services(request: pytest.FixtureRequest) -> None:
+    """A gate run on a sim rig starts the sim with the session, whatever the tests use."""
+    state = session_state(request.config)
+    if state.gate is not None and state.rig is not None and state.rig.kind == "sim":
+        request.getfixturevalue("sim")
+
+
+@pytest.fixture
+def serial_port(rig: Rig, request: pytest.FixtureRequest) -> Path:
+    """A CDC ACM port to open with pyserial (on the sim: a pty that echoes)."""
+    if rig.kind == "sim":
+        session: SimSession = request.getfixturevalue("sim")
+        assert session.serial is not None
+        return session.serial.path
+    raise InfrastructureError(f"rig {rig.name}: no serial port configured")

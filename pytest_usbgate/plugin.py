@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import re
 import signal
+import sys
 from collections.abc import Generator
 from pathlib import Path
 from types import FrameType
@@ -21,9 +22,19 @@ from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.evidence import build
 from pytest_usbgate.evidence.allure_labels import attach_json, label_gate_test
 from pytest_usbgate.evidence.signoff import SIGNOFF
-from pytest_usbgate.fixtures import criteria, gate, rig  # noqa: F401  (fixtures)
+from pytest_usbgate.fixtures import (  # noqa: F401  (fixtures)
+    criteria,
+    gate,
+    rig,
+    serial_port,
+    sim,
+    usbgate_sim_services,
+)
 from pytest_usbgate.gates import GATES
+from pytest_usbgate.rig import load_rig, resolve_rig
 from pytest_usbgate.run import GateRun, prepare_gate_dir
+from pytest_usbgate.sim.faults import catalog_lines, parse_faults
+from pytest_usbgate.sim.preload import ensure_preloaded
 from pytest_usbgate.state import (
     STATE,
     SessionState,
@@ -62,7 +73,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="where reports/<build>/<gate>/ go (default: reports)",
     )
+    group.addoption(
+        "--usbgate-fault",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="sim rig only: break one layer on purpose (repeatable); "
+        "`usbgate faults` lists the catalog",
+    )
     parser.addini("usbgate_gate", "default --gate", default="")
+    parser.addini(
+        "usbgate_sim_usb",
+        "start the sim rig's USB testbed (umockdev preload) even without --gate",
+        type="bool",
+        default=False,
+    )
     parser.addini("usbgate_rig", "default --rig", default="sim")
     parser.addini("usbgate_reports_dir", "default --reports-dir", default="reports")
 
@@ -70,6 +95,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _setting(config: pytest.Config, name: str) -> str:
     value = config.getoption(name)
     return str(value) if value else str(config.getini(f"usbgate_{name}"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """On the sim rig, make sure this process runs under umockdev's preload (re-exec)."""
+    if config.option.help or not _uses_sim(config):
+        return
+    if list(config.invocation_params.args) != sys.argv[1:]:
+        return  # pytest.main() inside another program: never replace that program
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        capture.stop_global_capturing()
+    ensure_preloaded()
+    if capture is not None:  # not re-executed (already preloaded, or no library)
+        capture.start_global_capturing()
+        capture.suspend_global_capture()
+
+
+def _uses_sim(config: pytest.Config) -> bool:
+    if not (_setting(config, "gate") or config.getini("usbgate_sim_usb")):
+        return False
+    try:
+        return load_rig(resolve_rig(_setting(config, "rig"), config.rootpath)).kind == "sim"
+    except ConfigError:
+        return False  # pytest_configure reports it
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -82,12 +132,23 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"usbgate_gate = {gate_name!r}: expected one of {', '.join(GATES)}")
     state = SessionState(gate=gate_name, rig_spec=_setting(config, "rig"), rootdir=config.rootpath)
     config.stash[STATE] = state
-    if gate_name is None:
+    try:
+        state.faults = parse_faults(config.getoption("usbgate_fault"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"{exc}\n" + "\n".join(catalog_lines())) from None
+    if gate_name is None and not state.faults:
         return  # no gate: stay out of the way of ordinary test runs
     try:
         loaded = state.load_rig()
     except ConfigError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if state.faults and loaded.kind != "sim":
+        raise pytest.UsageError(
+            f"--usbgate-fault is for the sim rig only; rig {loaded.name} ({loaded.path}) "
+            f"is kind = {loaded.kind!r}"
+        )
+    if gate_name is None:
+        return
 
     worker_input: dict[str, Any] | None = getattr(config, "workerinput", None)
     if worker_input is not None:  # xdist worker: the controller decided where evidence goes
@@ -172,10 +233,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         )
         or "none"
     )
-    return [
+    lines = [
         f"usbgate: gate {state.gate}, rig {bench.name} ({bench.path}), build {state.build_id}",
         f"usbgate devices: {devices}",
     ]
+    if state.faults:
+        lines.append(f"usbgate faults (sim): {', '.join(sorted(state.faults))}")
+    return lines
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -266,5 +330,8 @@ class GateController:
         if self.run.result is None:
             return
         terminalreporter.section(f"usbgate: {self.run.gate} gate, build {self.run.build_id}")
+        sim_line = session_state(terminalreporter.config).sim_line
+        if sim_line:
+            terminalreporter.write_line(sim_line)
         for line in summary_lines(self.run.result, self.run.rig.name, self.run.gate_dir / SIGNOFF):
             terminalreporter.write_line(line)

@@ -57,6 +57,23 @@ class Stack:
     compose: Path | None = None
     container: str | None = None
     qmp: str | None = None
+    qemu_args: tuple[str, ...] = ()  # what QEMU runs with beyond the stack's defaults
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class SimModel:
+    """The sim rig's device models (`[sim.audio]`, `[sim.midi]`): the truth measurements
+    on the sim are checked against."""
+
+    delay_samples: float = 41.3
+    gain_db: float = -0.5
+    noise_dbfs: float = -100.0
+    cutoff_hz: float = 22_000.0
+    midi_extra_latency_ms: float = 0.0
+    midi_jitter_ms: float = 0.0
+    midi_drop_ratio: float = 0.0
+    midi_duplicate_ratio: float = 0.0
 
 
 @final
@@ -71,6 +88,7 @@ class Rig:
     midi_loopback: MidiLink | None = None
     midi_identity: MidiLink | None = None
     stack: Stack | None = None
+    sim: SimModel | None = None  # kind = "sim" only
     thresholds: dict[str, dict[str, Limit]] = field(default_factory=dict)
 
     def device(self, device_id: str) -> Device:
@@ -133,6 +151,48 @@ def _read_midi(section: Section | None, devices: tuple[Device, ...]) -> MidiLink
     return link
 
 
+def _read_sim(section: Section | None, kind: str, loop: AudioLoopback | None) -> SimModel:
+    if section is None:
+        return SimModel()
+    if kind != "sim":
+        raise section.error("", 'only a rig of kind = "sim" has device models')
+    defaults = SimModel()
+    values: dict[str, float] = {}
+    audio = section.section("audio")
+    if audio is not None:
+        nyquist = (loop.samplerate if loop else 48000) / 2
+        values.update(
+            delay_samples=audio.number("delay_samples", defaults.delay_samples, minimum=31.0),
+            gain_db=audio.number("gain_db", defaults.gain_db, minimum=-60.0, maximum=20.0),
+            noise_dbfs=audio.number(
+                "noise_dbfs", defaults.noise_dbfs, minimum=-160.0, maximum=-20.0
+            ),
+            cutoff_hz=audio.number(
+                "cutoff_hz", defaults.cutoff_hz, minimum=1000.0, maximum=nyquist * 0.98
+            ),
+        )
+        audio.close()
+    midi = section.section("midi")
+    if midi is not None:
+        values.update(
+            midi_extra_latency_ms=midi.number(
+                "extra_latency_ms", defaults.midi_extra_latency_ms, minimum=0.0, maximum=1000.0
+            ),
+            midi_jitter_ms=midi.number(
+                "jitter_ms", defaults.midi_jitter_ms, minimum=0.0, maximum=1000.0
+            ),
+            midi_drop_ratio=midi.number(
+                "drop_ratio", defaults.midi_drop_ratio, minimum=0.0, maximum=1.0
+            ),
+            midi_duplicate_ratio=midi.number(
+                "duplicate_ratio", defaults.midi_duplicate_ratio, minimum=0.0, maximum=1.0
+            ),
+        )
+        midi.close()
+    section.close()
+    return SimModel(**values)
+
+
 def parse_rig(data: dict[str, object], path: Path) -> Rig:
     source = str(path)
     doc = Section(data, "", source)
@@ -181,9 +241,11 @@ def parse_rig(data: dict[str, object], path: Path) -> Rig:
             qmp=stack_section.text(
                 "qmp", None, pattern=_QMP, what="unix:/path/to.sock or tcp:host:port"
             ),
+            qemu_args=stack_section.texts("qemu_args", ()),
         )
         stack_section.close()
 
+    sim = _read_sim(doc.section("sim"), kind, audio_loopback)
     thresholds = read_thresholds(doc.section("thresholds"), frozenset(builtin_catalog()))
     doc.close()
     return Rig(
@@ -196,6 +258,7 @@ def parse_rig(data: dict[str, object], path: Path) -> Rig:
         midi_loopback=midi_loopback,
         midi_identity=midi_identity,
         stack=stack,
+        sim=sim if kind == "sim" else None,
         thresholds=thresholds,
     )
 

@@ -23,6 +23,8 @@ class SessionState:
     build_id: str | None = None
     run: GateRun | None = None  # on the controller of a gate run only
     rig: Rig | None = None
+    faults: frozenset[str] = frozenset()
+    sim_line: str = ""  # what the sim rig started, for the summary
 
     def load_rig(self) -> Rig:
         """The rig from `--rig`, loaded once; ConfigError when it is missing or invalid."""

@@ -1,0 +1,82 @@
+"""jackd with the dummy driver, under a server name no running session uses.
+
+JACK2 keeps servers in a shared registry of 8 slots and reclaims a dead server's slot
+only for a server of the same name. So names come from a fixed pool (`usbgate-0` …),
+each guarded by a lock file the session holds while it lives (the kernel drops the lock
+when the process dies, however it dies): a session killed with SIGKILL leaves a slot
+the next session of that name reclaims.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Final
+
+from pytest_usbgate.errors import InfrastructureError
+from pytest_usbgate.sim.procs import Service
+
+# What every JACK client of the session (PortAudio, python-rtmidi, the model) reads.
+CLIENT_ENV: Final = ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER", "JACK_NO_AUDIO_RESERVATION")
+NAME_POOL: Final = tuple(f"usbgate-{i}" for i in range(8))
+EARLY_EXIT_S: Final = 0.25  # jackd refusing a taken name exits within this
+
+
+def client_env(server: str) -> dict[str, str]:
+    return dict(zip(CLIENT_ENV, (server, "1", "1"), strict=True))
+
+
+def _claim(server: str) -> IO[bytes] | None:
+    """Hold `server`'s lock file, or None if another live session holds it."""
+    lock = (Path(tempfile.gettempdir()) / f"{server}.usbgate.lock").open("ab")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
+
+
+def start_jackd(samplerate: int, blocksize: int, channels: int, workdir: Path) -> Service:
+    """jackd starting under the first free name of the pool; the returned service holds
+    the name's lock until it stops. Its first client (the device model) waits for it."""
+    binary = shutil.which("jackd")
+    if binary is None:
+        raise InfrastructureError("sim: jackd not found: apt-get install jackd2")
+    for server in NAME_POOL:
+        lock = _claim(server)
+        if lock is None:
+            continue
+        argv = [
+            binary,
+            "--name",
+            server,
+            "--no-mlock",
+            "-d",
+            "dummy",
+            "-r",
+            str(samplerate),
+            "-p",
+            str(blocksize),
+            "-C",
+            str(channels),
+            "-P",
+            str(channels),
+        ]
+        service = Service(
+            "jackd", argv, workdir / f"jackd-{server}.log", env=client_env(server), server=server
+        )
+        service.hold(lock)
+        deadline = time.monotonic() + EARLY_EXIT_S
+        while service.running() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if service.running():
+            return service
+        service.stop()  # refused the name (a server not of ours holds it): next one
+    raise InfrastructureError(
+        f"sim: no JACK server name free ({', '.join(NAME_POOL)}): too many JACK servers run "
+        "on this machine (JACK2 allows 8)"
+    )

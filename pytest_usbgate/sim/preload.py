@@ -1,0 +1,40 @@
+"""Run pytest under libumockdev's preload library, so that libusb and sysfs reads in the
+test process see the sim's testbed. A preload must be there when the process starts:
+the plugin re-executes the same command line once, with LD_PRELOAD added."""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import sys
+from typing import Final
+
+from pytest_usbgate.sim.usb.testbed import PRELOAD, preload_active
+
+GUARD: Final = "USBGATE_UMOCKDEV_PRELOADED"  # set once: never loop
+
+
+def preload_library() -> str | None:
+    found = ctypes.util.find_library("umockdev-preload")
+    return found if found else None
+
+
+def reexec_argv_env(library: str) -> tuple[list[str], dict[str, str]]:
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = " ".join(p for p in (library, env.get("LD_PRELOAD", "")) if p)
+    env[GUARD] = "1"
+    return list(sys.orig_argv), env
+
+
+def ensure_preloaded() -> None:
+    """Replace this process by the same command under the preload, unless it already
+    runs under it, tried before, or the library is missing (then the testbed says so)."""
+    if preload_active() or os.environ.get(GUARD):
+        return
+    library = preload_library()
+    if library is None or PRELOAD not in library:
+        return
+    argv, env = reexec_argv_env(library)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)

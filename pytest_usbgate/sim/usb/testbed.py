@@ -1,0 +1,129 @@
+"""libumockdev through ctypes: a testbed in which libusb and sysfs in this process see the
+modelled devices, with hotplug (uevents) so unplug and replug can be injected.
+
+libumockdev only redirects /sys and /dev for a process that runs with its preload
+library (see `pytest_usbgate.sim.preload`); `Testbed()` refuses to start without it.
+Initialise PortAudio before creating a testbed: with libumockdev 0.17 its ALSA probe
+aborts the process once a testbed exists (even a disabled one).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from pathlib import Path
+from typing import Final, final
+
+from pytest_usbgate.errors import InfrastructureError
+from pytest_usbgate.sim.usb.description import (
+    MODELS,
+    ROOT_HUB,
+    fixture_path,
+    renumber,
+    set_attribute,
+    strip_comments,
+)
+
+LIBRARY: Final = "libumockdev.so.0"
+PRELOAD: Final = "libumockdev-preload.so"
+
+
+def preload_active() -> bool:
+    """Whether umockdev's preload library is mapped into this process."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return any(PRELOAD in line for line in maps)
+    except OSError:
+        return False
+
+
+class _GError(ctypes.Structure):
+    _fields_ = (("domain", ctypes.c_uint32), ("code", ctypes.c_int), ("message", ctypes.c_char_p))
+
+
+def _load() -> ctypes.CDLL:
+    try:
+        lib = ctypes.CDLL(LIBRARY)
+    except OSError as exc:
+        raise InfrastructureError(
+            f"sim: cannot load {LIBRARY} ({exc}): apt-get install libumockdev0 umockdev"
+        ) from None
+    vp, cp = ctypes.c_void_p, ctypes.c_char_p
+    for name, restype, argtypes in (
+        ("umockdev_testbed_new", vp, []),
+        ("umockdev_testbed_get_root_dir", cp, [vp]),
+        ("umockdev_testbed_add_from_string", ctypes.c_int, [vp, cp, ctypes.POINTER(vp)]),
+        ("umockdev_testbed_remove_device", None, [vp, cp]),
+        ("umockdev_testbed_uevent", None, [vp, cp, cp]),
+        ("umockdev_testbed_set_attribute", None, [vp, cp, cp, cp]),
+        ("g_object_unref", None, [vp]),
+    ):
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    return lib
+
+
+@final
+class Testbed:
+    """The emulated host bus. `plug`/`unplug` behave like the kernel: a plugged device gets
+    the next free device number and an 'add' uevent; unplugging sends 'remove' first."""
+
+    def __init__(self) -> None:
+        self._lib = _load()
+        if not preload_active():
+            raise InfrastructureError(
+                "sim: this process does not run under libumockdev-preload.so.0, so libusb "
+                "would see the real bus; run a gate (--gate) on the sim rig, or set the ini "
+                "option usbgate_sim_usb = true, and pytest-usbgate loads it"
+            )
+        self._tb = self._lib.umockdev_testbed_new()
+        self.root = self._lib.umockdev_testbed_get_root_dir(self._tb).decode()
+        self._next_devnum = 2
+        self.plugged: dict[str, int] = {}  # model name -> devnum
+        self._add(strip_comments(fixture_path("host").read_text()))
+
+    def _add(self, text: str) -> None:
+        error = ctypes.c_void_p()
+        if not self._lib.umockdev_testbed_add_from_string(self._tb, text.encode(), error):
+            message = ctypes.cast(error, ctypes.POINTER(_GError)).contents.message.decode()
+            raise InfrastructureError(f"sim: umockdev rejected a device description: {message}")
+
+    def syspath(self, name: str) -> str:
+        return f"/sys{ROOT_HUB}/{MODELS[name].port}"
+
+    def plug(self, name: str, attributes: dict[str, str] | None = None) -> int:
+        """Connect a modelled device; returns its new device number."""
+        if name in self.plugged:
+            raise InfrastructureError(f"sim: {name} is already plugged in")
+        text = strip_comments(fixture_path(name).read_text())
+        for attribute, value in (attributes or {}).items():
+            text = set_attribute(text, attribute, value)
+        devnum = self._next_devnum
+        self._next_devnum += 1
+        self._add(renumber(text, devnum))
+        self.plugged[name] = devnum
+        return devnum
+
+    def unplug(self, name: str) -> None:
+        if self.plugged.pop(name, None) is None:
+            raise InfrastructureError(f"sim: {name} is not plugged in")
+        device = self.syspath(name)
+        children = sorted(p.name for p in Path(self.root, device.lstrip("/")).glob("*:*"))
+        for path in [f"{device}/{child}" for child in children] + [device]:  # as the kernel does
+            self._lib.umockdev_testbed_uevent(self._tb, path.encode(), b"remove")
+            self._lib.umockdev_testbed_remove_device(self._tb, path.encode())
+
+    def replug(self, name: str, attributes: dict[str, str] | None = None) -> int:
+        self.unplug(name)
+        return self.plug(name, attributes)
+
+    def set_attribute(self, name: str, attribute: str, value: str) -> None:
+        """Change a sysfs attribute at run time and announce it with a 'change' uevent."""
+        path = self.syspath(name).encode()
+        self._lib.umockdev_testbed_set_attribute(self._tb, path, attribute.encode(), value.encode())
+        self._lib.umockdev_testbed_uevent(self._tb, path, b"change")
+
+    def close(self) -> None:
+        """Drop the testbed: its directory goes, /sys and /dev are real again."""
+        if self._tb:
+            self._lib.g_object_unref(self._tb)
+            self._tb = None

@@ -1,0 +1,236 @@
+"""The sim rig's services, through the same libraries real hardware uses: pyusb over
+libusb (umockdev), sounddevice over PortAudio (JACK), python-rtmidi (JACK), QMP,
+pyserial. Each check also knows what its fault should change, so
+`test_sim_faults.py` runs this file again under the fault catalog."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pytest_usbgate.io import require
+from pytest_usbgate.measure.delay import estimate_delay, log_spaced_multitone
+from pytest_usbgate.sim.session import SimSession
+
+usb_core = require("usb.core")
+RATE, PERIOD = 48000, 128
+DEVNODE_4I4 = "/sys/bus/usb/devices/1-1"
+
+
+def active(sim: SimSession, fault: str) -> bool:
+    return fault in sim.plan.faults
+
+
+def test_record_processes(sim: SimSession) -> None:
+    """For the lifecycle tests: which processes this session started."""
+    assert all(service.running() for service in sim.services)
+    out = os.environ.get("USBGATE_TEST_SIM_PIDS")
+    if out:
+        Path(out).write_text(json.dumps({"pids": sim.pids(), "server": sim.server}))
+    assert os.environ["JACK_DEFAULT_SERVER"] == sim.server
+
+
+def test_usb_4i4_enumerates_with_its_full_configuration(sim: SimSession) -> None:
+    dev = usb_core.find(idVendor=0x1235, idProduct=0x821A)
+    assert dev is not None
+    full = active(sim, "usb-full-speed")
+    assert dev.speed == (usb_core.util.SPEED_FULL if full else usb_core.util.SPEED_HIGH)
+    assert Path(DEVNODE_4I4, "speed").read_text().strip() == ("12" if full else "480")
+    config = dev.get_active_configuration()
+    classes = {
+        (i.bInterfaceNumber, i.bAlternateSetting): (i.bInterfaceClass, i.bInterfaceSubClass)
+        for i in config
+    }
+    assert classes[(0, 0)] == (1, 1) and classes[(1, 1)] == (1, 2) and classes[(2, 1)] == (1, 2)
+    assert classes[(3, 0)] == (0xFF, 0) and classes[(4, 0)] == (1, 3)
+    iso = [e.bEndpointAddress for i in config for e in i if e.bmAttributes & 0x3 == 1]
+    assert sorted(iso) == [0x01, 0x81, 0x82]
+
+
+def test_usb_keylab_full_speed_or_missing(sim: SimSession) -> None:
+    dev = usb_core.find(idVendor=0x1C75, idProduct=0x02CB)
+    if active(sim, "usb-missing"):
+        assert dev is None
+        return
+    assert dev is not None and dev.speed == usb_core.util.SPEED_FULL
+    interfaces = [(i.bInterfaceClass, i.bInterfaceSubClass) for i in dev.get_active_configuration()]
+    assert interfaces == [(1, 1), (1, 3)]
+
+
+def test_usb_power_policy(sim: SimSession) -> None:
+    control = Path(DEVNODE_4I4, "power/control").read_text().strip()
+    assert control == ("auto" if active(sim, "usb-autosuspend") else "on")
+
+
+def test_usb_unplug_and_replug_gives_a_new_device_number(sim: SimSession) -> None:
+    name = "arturia-keylab-mkii-88"
+    assert sim.testbed is not None
+    if active(sim, "usb-missing"):
+        assert name not in sim.testbed.plugged
+        return
+    before = usb_core.find(idVendor=0x1C75).address
+    sim.testbed.unplug(name)
+    time.sleep(0.05)  # libusb's hotplug thread handles the uevent
+    assert usb_core.find(idVendor=0x1C75) is None
+    sim.testbed.plug(name)
+    time.sleep(0.05)
+    again = usb_core.find(idVendor=0x1C75)
+    assert again is not None and again.address > before
+
+
+def _round_trip(seconds_periods: int) -> tuple[np.ndarray, np.ndarray]:
+    sd = require("sounddevice")
+    tone = log_spaced_multitone(RATE)
+    stimulus = np.concatenate([np.zeros(2048), tone.signal(seconds_periods), np.zeros(4096)])
+    out = np.zeros((len(stimulus), 6), dtype=np.float32)
+    out[:, 0] = stimulus  # output 1: the cable's source
+    capture = sd.playrec(
+        out, samplerate=RATE, channels=6, device="Scarlett 4i4", blocksize=PERIOD, blocking=True
+    )
+    return stimulus, capture[:, 2].astype(np.float64)  # input 3: the cable's end
+
+
+def test_audio_round_trip_is_the_model_delay_plus_whole_periods(sim: SimSession) -> None:
+    truth = sim.plan.model["audio"][0]["cable"]
+    stimulus, returned = _round_trip(16)
+    tone = log_spaced_multitone(RATE)
+    signal = returned[2048 : 2048 + 16 * tone.period]
+    if active(sim, "audio-unplugged"):
+        assert 20 * np.log10(np.sqrt(np.mean(signal**2)) * np.sqrt(2)) < -95.0
+        return
+    zero_runs = _longest_zero_run(signal)
+    if active(sim, "audio-dropout"):
+        assert zero_runs >= 0.009 * RATE  # a 10 ms run of exact zeros
+        return
+    assert zero_runs < 8
+    delays = [
+        estimate_delay(stimulus, returned, tone, start=2048, settle_periods=p).delay_samples
+        for p in range(1, 14)
+    ]
+    if active(sim, "audio-slip"):
+        assert max(delays) - min(delays) == pytest.approx(1.0, abs=0.01)
+        return
+    estimate = estimate_delay(stimulus, returned, tone, start=2048)
+    jack_part = estimate.delay_samples - truth["delay_samples"]
+    periods = round(jack_part / PERIOD)
+    assert periods in (1, 2, 3)
+    assert abs(jack_part - periods * PERIOD) < 0.001, estimate
+    assert max(delays) - min(delays) < 0.001
+    assert estimate.gain_db == pytest.approx(truth["gain_db"], abs=0.01)
+    assert estimate.polarity == 1
+
+
+def _longest_zero_run(x: np.ndarray) -> int:
+    zero = np.concatenate([[0], (x == 0.0).astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(zero))
+    return int(np.max(edges[1::2] - edges[::2])) if len(edges) else 0
+
+
+class _MidiPair:
+    """Out and in ports of one device on the session's JACK server, matched by name."""
+
+    def __init__(self, client: str, port: str) -> None:
+        rtmidi = require("rtmidi")
+        self.out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="usbgate-test")
+        self.inp = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name="usbgate-test")
+        self.inp.ignore_types(sysex=False, timing=False, active_sense=False)
+        self.out.open_port(self.out.get_ports().index(f"{client}:{port} playback"))
+        self.inp.open_port(self.inp.get_ports().index(f"{client}:{port} capture"))
+
+    def close(self) -> None:
+        for port in (self.out, self.inp):
+            port.close_port()
+            port.delete()
+
+
+def test_midi_identity_reply(sim: SimSession) -> None:
+    pair = _MidiPair("KeyLab mkII 88", "MIDI")
+    replies: list[list[int]] = []
+    got = threading.Event()
+    pair.inp.set_callback(lambda event, _: (replies.append(event[0]), got.set()))
+    try:
+        pair.out.send_message([0xF0, 0x7E, 0x7F, 0x06, 0x01, 0xF7])
+        got.wait(0.5)
+    finally:
+        pair.close()
+    if active(sim, "midi-silent-identity"):
+        assert replies == []
+        return
+    assert len(replies) == 1
+    reply = bytes(replies[0])
+    assert reply[:2] == b"\xf0\x7e" and reply[3:5] == b"\x06\x02" and reply[-1] == 0xF7
+    assert reply[5:8] == bytes([0x00, 0x20, 0x6B])  # Arturia
+    assert reply[8:12] == bytes([0x02, 0x00, 0x05, 0x68])  # KeyLab mkII family, 88 model
+    assert len(reply) == 17
+
+
+def test_midi_loopback_latency_is_period_quantized(sim: SimSession) -> None:
+    count, period_ms = 1000, PERIOD * 1000 / RATE
+    pair = _MidiPair("Scarlett 4i4 4th Gen", "MIDI 1")
+    rtts: dict[int, float] = {}
+    sent_at: dict[int, int] = {}
+    arrived = threading.Event()
+
+    def on_message(event: tuple[list[int], float], _: object) -> None:
+        tag = event[0][1] << 7 | event[0][2]
+        if tag in sent_at and tag not in rtts:
+            rtts[tag] = (time.perf_counter_ns() - sent_at[tag]) / 1e6
+        arrived.set()
+
+    pair.inp.set_callback(on_message)
+    try:
+        for tag in range(count):  # ping-pong: the next message leaves when one returns
+            arrived.clear()
+            sent_at[tag] = time.perf_counter_ns()
+            pair.out.send_message([0x90, tag >> 7, tag & 0x7F])
+            arrived.wait(0.05)
+    finally:
+        pair.close()
+    lost = count - len(rtts)
+    median = float(np.median(list(rtts.values())))
+    extra = 8.0 if active(sim, "midi-late") else 0.0
+    expected = period_ms * (1 + round(extra / period_ms))
+    assert median == pytest.approx(expected, abs=0.5), (median, expected)
+    if active(sim, "midi-drop"):
+        assert 1 <= lost <= 30  # 1 % of 1000
+    else:
+        assert lost == 0
+
+
+def test_qmp_controls_the_stand_in_devices(sim: SimSession) -> None:
+    qmp = sim.qmp
+    assert qmp is not None
+    assert qmp.execute("query-status")["status"] in ("prelaunch", "paused")
+    listing = qmp.human("info usb")
+    assert "ID: interface" in listing and "ID: controller" in listing
+    qmp.execute("device_del", {"id": "controller"})
+    qmp.wait_event("DEVICE_DELETED", device="controller")
+    qmp.execute("device_add", {"driver": "usb-kbd", "id": "controller", "bus": "xhci.0"})
+    assert qmp.execute(
+        "qom-get", {"path": "/machine/peripheral/controller", "property": "attached"}
+    )
+
+
+def test_serial_port_echoes_through_pyserial(sim: SimSession, serial_port: Path) -> None:
+    serial = require("serial")
+    with serial.Serial(str(serial_port), 115200, timeout=1) as port:
+        port.write(b"*IDN?\r\n")
+        assert port.read(7) == b"*IDN?\r\n"
+
+
+def test_kernel_log_and_guest_pnp_replay(sim: SimSession) -> None:
+    deadline = time.monotonic() + 5
+    while not all(r.finished() for r in sim.replayers.values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    kernel = sim.kernel_log.read_text()
+    assert "usb 1-1: New USB device found, idVendor=1235, idProduct=821a" in kernel
+    errors = "usb 1-1: device descriptor read/64, error -110" in kernel
+    assert errors == active(sim, "kernel-errors")
+    pnp = [json.loads(line) for line in sim.guest_pnp.read_text().splitlines()]
+    assert [p["ProblemCode"] for p in pnp] == [0, 0]
