@@ -4,9 +4,13 @@ the plugin re-executes the same command line once, with LD_PRELOAD added."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes.util
+import errno
 import os
+import socket
 import sys
+from collections.abc import Iterator
 from typing import Final
 
 from pytest_usbgate.sim.usb.testbed import PRELOAD, preload_active
@@ -38,3 +42,38 @@ def ensure_preloaded() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, argv, env)
+
+
+def _open_fds() -> set[int]:
+    return {int(fd) for fd in os.listdir("/proc/self/fd")}
+
+
+def _unconnected_unix_socket(fd: int) -> bool:
+    try:
+        sock = socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return False  # not a socket
+    try:
+        if sock.family != socket.AF_UNIX:
+            return False
+        sock.getpeername()
+        return False
+    except OSError as exc:
+        return exc.errno == errno.ENOTCONN
+    finally:
+        sock.close()
+
+
+@contextlib.contextmanager
+def closing_preload_leaks() -> Iterator[None]:
+    """libumockdev-preload 0.17 leaks one unconnected unix socket per open() of a /dev
+    path while no testbed exists (its ioctl emulation fails to connect and keeps the fd).
+    PortAudio's ALSA probe opens hundreds: close what leaked around the block, or a few
+    sessions push fds past select()'s 1024 (pyserial uses select)."""
+    before = _open_fds()
+    yield
+    if not preload_active():
+        return
+    for fd in sorted(_open_fds() - before):
+        if _unconnected_unix_socket(fd):
+            os.close(fd)

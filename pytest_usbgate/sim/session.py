@@ -22,6 +22,7 @@ from pytest_usbgate.io.qmp import QmpClient
 from pytest_usbgate.rig import Rig, SimModel
 from pytest_usbgate.sim.jack_server import client_env, start_jackd
 from pytest_usbgate.sim.model.midi import keylab_identity_reply
+from pytest_usbgate.sim.preload import closing_preload_leaks
 from pytest_usbgate.sim.procs import Service, wait_until
 from pytest_usbgate.sim.qemu import start_qemu
 from pytest_usbgate.sim.replay import Replayer, parse_json_lines, parse_kernel_log
@@ -233,7 +234,8 @@ class SimSession:
         for key, value in client_env(self.server).items():
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
-        _initialize_portaudio()
+        with closing_preload_leaks():
+            _initialize_portaudio()
 
     def stop(self) -> None:
         if self.qmp is not None:
@@ -247,9 +249,9 @@ class SimSession:
         if self.testbed is not None:
             self.testbed.close()
             self.testbed = None
-        pointed = bool(self._saved_env)
-        if pointed:
-            _terminate_portaudio()  # its JACK client must leave before the server does
+        # PortAudio's JACK client must leave before the server does. It stays terminated:
+        # a later import (pytester drops modules between runs) initialises it afresh.
+        _terminate_portaudio()
         for service in reversed(self.services):
             service.stop()
         for key, value in self._saved_env.items():
@@ -260,8 +262,6 @@ class SimSession:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
-        if pointed:
-            _initialize_portaudio()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def describe(self) -> str:
