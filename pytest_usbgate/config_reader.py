@@ -45,6 +45,20 @@ def _type_name(value: object) -> str:
     }.get(type(value), type(value).__name__)
 
 
+def _out_of_range(
+    kind: str,
+    value: float,
+    minimum: float | None,
+    maximum: float | None,
+    show: Callable[[float], str],
+) -> str | None:
+    if minimum is not None and value < minimum:
+        return f"expected {kind} >= {show(minimum)}, got {show(value)}"
+    if maximum is not None and value > maximum:
+        return f"expected {kind} <= {show(maximum)}, got {show(value)}"
+    return None
+
+
 @final
 class Section:
     """One TOML table being read; `key` is its dotted path ('' for the document)."""
@@ -100,11 +114,7 @@ class Section:
         def check(value: object) -> str | None:
             if not isinstance(value, int) or isinstance(value, bool):
                 return f"expected an integer, got {_type_name(value)}"
-            if minimum is not None and value < minimum:
-                return f"expected an integer >= {minimum}, got {value}"
-            if maximum is not None and value > maximum:
-                return f"expected an integer <= {maximum}, got {value}"
-            return None
+            return _out_of_range("an integer", value, minimum, maximum, str)
 
         return self._read(name, default, check)
 
@@ -121,11 +131,7 @@ class Section:
                 return f"expected a number, got {_type_name(value)}"
             if not math.isfinite(value):
                 return f"expected a finite number, got {value}"
-            if minimum is not None and value < minimum:
-                return f"expected a number >= {minimum:g}, got {value:g}"
-            if maximum is not None and value > maximum:
-                return f"expected a number <= {maximum:g}, got {value:g}"
-            return None
+            return _out_of_range("a number", value, minimum, maximum, lambda x: f"{x:g}")
 
         value = self._read(name, default, check)
         return value if value is default else float(value)

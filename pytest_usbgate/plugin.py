@@ -31,7 +31,7 @@ from pytest_usbgate.fixtures import (  # noqa: F401  (fixtures)
     usbgate_sim_services,
 )
 from pytest_usbgate.gates import GATES
-from pytest_usbgate.rig import load_rig, resolve_rig
+from pytest_usbgate.rig import Rig, load_rig, resolve_rig
 from pytest_usbgate.run import GateRun, prepare_gate_dir
 from pytest_usbgate.sim.faults import catalog_lines, parse_faults
 from pytest_usbgate.sim.preload import ensure_preloaded
@@ -46,6 +46,7 @@ from pytest_usbgate.summary import summary_lines
 
 PROP_RECORDS: Final = "usbgate.criteria"
 PROP_OUTCOME: Final = "usbgate.outcome"
+EARLY_RIG = pytest.StashKey[Rig]()
 _NON_FAILURES: Final = (AssertionError, pytest.fail.Exception)
 
 
@@ -117,9 +118,11 @@ def _uses_sim(config: pytest.Config) -> bool:
     if not (_setting(config, "gate") or config.getini("usbgate_sim_usb")):
         return False
     try:
-        return load_rig(resolve_rig(_setting(config, "rig"), config.rootpath)).kind == "sim"
+        loaded = load_rig(resolve_rig(_setting(config, "rig"), config.rootpath))
     except ConfigError:
         return False  # pytest_configure reports it
+    config.stash[EARLY_RIG] = loaded  # pytest_configure uses it rather than load it again
+    return loaded.kind == "sim"
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -130,7 +133,12 @@ def pytest_configure(config: pytest.Config) -> None:
     gate_name = _setting(config, "gate") or None
     if gate_name is not None and gate_name not in GATES:
         raise pytest.UsageError(f"usbgate_gate = {gate_name!r}: expected one of {', '.join(GATES)}")
-    state = SessionState(gate=gate_name, rig_spec=_setting(config, "rig"), rootdir=config.rootpath)
+    state = SessionState(
+        gate=gate_name,
+        rig_spec=_setting(config, "rig"),
+        rootdir=config.rootpath,
+        rig=config.stash.get(EARLY_RIG, None),
+    )
     config.stash[STATE] = state
     try:
         state.faults = parse_faults(config.getoption("usbgate_fault"))

@@ -96,7 +96,3 @@ def estimate_delay(
             best = DelayEstimate(lag + fraction, gain, polarity, rms)
     assert best is not None
     return best
-
-
-def samples_to_ms(samples: float, samplerate: int) -> float:
-    return samples * 1000.0 / samplerate

@@ -19,14 +19,17 @@ from typing import IO, Final
 from pytest_usbgate.errors import InfrastructureError
 from pytest_usbgate.sim.procs import Service
 
-# What every JACK client of the session (PortAudio, python-rtmidi, the model) reads.
-CLIENT_ENV: Final = ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER", "JACK_NO_AUDIO_RESERVATION")
 NAME_POOL: Final = tuple(f"usbgate-{i}" for i in range(8))
 EARLY_EXIT_S: Final = 0.25  # jackd refusing a taken name exits within this
 
 
 def client_env(server: str) -> dict[str, str]:
-    return dict(zip(CLIENT_ENV, (server, "1", "1"), strict=True))
+    """What every JACK client of the session (PortAudio, python-rtmidi, the model) reads."""
+    return {
+        "JACK_DEFAULT_SERVER": server,
+        "JACK_NO_START_SERVER": "1",
+        "JACK_NO_AUDIO_RESERVATION": "1",
+    }
 
 
 def _claim(server: str) -> IO[bytes] | None:
@@ -40,9 +43,11 @@ def _claim(server: str) -> IO[bytes] | None:
     return lock
 
 
-def start_jackd(samplerate: int, blocksize: int, channels: int, workdir: Path) -> Service:
-    """jackd starting under the first free name of the pool; the returned service holds
-    the name's lock until it stops. Its first client (the device model) waits for it."""
+def start_jackd(
+    samplerate: int, blocksize: int, channels: int, workdir: Path
+) -> tuple[Service, str]:
+    """jackd starting under the first free name of the pool, and that name; the service
+    holds the name's lock until it stops. Its first client (the device model) waits for it."""
     binary = shutil.which("jackd")
     if binary is None:
         raise InfrastructureError("sim: jackd not found: apt-get install jackd2")
@@ -66,15 +71,13 @@ def start_jackd(samplerate: int, blocksize: int, channels: int, workdir: Path) -
             "-P",
             str(channels),
         ]
-        service = Service(
-            "jackd", argv, workdir / f"jackd-{server}.log", env=client_env(server), server=server
-        )
+        service = Service("jackd", argv, workdir / f"jackd-{server}.log", env=client_env(server))
         service.hold(lock)
         deadline = time.monotonic() + EARLY_EXIT_S
         while service.running() and time.monotonic() < deadline:
             time.sleep(0.01)
         if service.running():
-            return service
+            return service, server
         service.stop()  # refused the name (a server not of ours holds it): next one
     raise InfrastructureError(
         f"sim: no JACK server name free ({', '.join(NAME_POOL)}): too many JACK servers run "

@@ -43,10 +43,8 @@ class Service:
         log: Path,
         env: Mapping[str, str] | None = None,
         stdout_pipe: bool = False,
-        server: str = "",
     ) -> None:
         self.name = name
-        self.server = server
         self._held: list[IO[bytes]] = []
         self.argv = list(argv)
         self.log = log

@@ -173,9 +173,8 @@ class SimSession:
         channels = max([a["inputs"] for a in p.model["audio"]] + [2])
         qemu, qmp_socket = start_qemu(p.qemu_args, self.workdir)
         self.services.append(qemu)
-        jackd = start_jackd(p.samplerate, p.blocksize, channels, self.workdir)
+        jackd, self.server = start_jackd(p.samplerate, p.blocksize, channels, self.workdir)
         self.services.append(jackd)
-        self.server = jackd.server
         config = self.workdir / "model.json"
         config.write_text(json.dumps({"server": self.server, **p.model}))
         model = Service(

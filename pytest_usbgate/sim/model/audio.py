@@ -20,18 +20,23 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from pytest_usbgate.rig import SimModel
+
 Samples = npt.NDArray[np.float64]
 
 KAISER_BETA = 9.0
 
 
+_SIM = SimModel()  # the rig file's defaults for the modelled cable
+
+
 @dataclass(frozen=True, slots=True)
 class CableParams:
     samplerate: int
-    delay_samples: float = 41.3
-    gain_db: float = -0.5
-    noise_dbfs: float = -100.0
-    cutoff_hz: float = 22_000.0
+    delay_samples: float = _SIM.delay_samples
+    gain_db: float = _SIM.gain_db
+    noise_dbfs: float = _SIM.noise_dbfs
+    cutoff_hz: float = _SIM.cutoff_hz
     taps: int = 64
     seed: int = 1
     unplugged: bool = False

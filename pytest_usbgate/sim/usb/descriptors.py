@@ -157,6 +157,19 @@ def ms_endpoint(*jacks: int) -> bytes:
     return _cs(0x01, bytes([len(jacks), *jacks]), dtype=CS_ENDPOINT)
 
 
+def midi_endpoints(out_address: int, in_address: int, max_packet: int, ports: int) -> bytes:
+    """MS header with the jacks of `ports` ports, then the bulk OUT and IN endpoints, each
+    followed by its class-specific descriptor naming the embedded jacks it serves."""
+    jacks, emb_in, emb_out = midi_jacks(ports)
+    return (
+        ms_header(jacks)
+        + endpoint_audio1(out_address, BULK, max_packet, 0)
+        + ms_endpoint(*emb_in)
+        + endpoint_audio1(in_address, BULK, max_packet, 0)
+        + ms_endpoint(*emb_out)
+    )
+
+
 def midi_jacks(ports: int, first_id: int = 1) -> tuple[bytes, list[int], list[int]]:
     """Per port: embedded IN + external IN + embedded OUT + external OUT jacks, wired
     embedded IN -> external OUT (host to DIN) and external IN -> embedded OUT.
@@ -222,10 +235,7 @@ def scarlett_4i4_gen4(serial: str = "S4I4SIM0000001") -> DescriptorSet:
             body += endpoint(feedback, ISO_FEEDBACK, 4, 4)
     body += interface(3, 0, 1, VENDOR_SPECIFIC, 0x00, 0x00)
     body += endpoint(0x84, INTERRUPT, 8, 4)
-    jacks, emb_in, emb_out = midi_jacks(1)
-    endpoints = endpoint_audio1(0x02, BULK, 512, 0) + ms_endpoint(*emb_in)
-    endpoints += endpoint_audio1(0x85, BULK, 512, 0) + ms_endpoint(*emb_out)
-    body += interface(4, 0, 2, AUDIO, MIDISTREAMING, 0x00) + ms_header(jacks) + endpoints
+    body += interface(4, 0, 2, AUDIO, MIDISTREAMING, 0x00) + midi_endpoints(0x02, 0x85, 512, 1)
     return DescriptorSet(
         device=device(
             bcd_usb=0x0200,
@@ -253,11 +263,8 @@ def scarlett_4i4_gen4(serial: str = "S4I4SIM0000001") -> DescriptorSet:
 def keylab_mkii_88(serial: str = "KLMK2SIM0001") -> DescriptorSet:
     """KeyLab mkII 88, 1c75:02cb: full speed, class-compliant USB-MIDI with two ports
     (main and DAW) behind a UAC1 AudioControl interface."""
-    jacks, emb_in, emb_out = midi_jacks(2)
-    endpoints = endpoint_audio1(0x01, BULK, 64, 0) + ms_endpoint(*emb_in)
-    endpoints += endpoint_audio1(0x81, BULK, 64, 0) + ms_endpoint(*emb_out)
     body = interface(0, 0, 0, AUDIO, AUDIOCONTROL, 0x00) + uac1_ac_header((1,))
-    body += interface(1, 0, 2, AUDIO, MIDISTREAMING, 0x00) + ms_header(jacks) + endpoints
+    body += interface(1, 0, 2, AUDIO, MIDISTREAMING, 0x00) + midi_endpoints(0x01, 0x81, 64, 2)
     return DescriptorSet(
         device=device(
             bcd_usb=0x0200,

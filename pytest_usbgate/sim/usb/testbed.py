@@ -54,7 +54,6 @@ def _load() -> ctypes.CDLL:
         ("umockdev_testbed_add_from_string", ctypes.c_int, [vp, cp, ctypes.POINTER(vp)]),
         ("umockdev_testbed_remove_device", None, [vp, cp]),
         ("umockdev_testbed_uevent", None, [vp, cp, cp]),
-        ("umockdev_testbed_set_attribute", None, [vp, cp, cp, cp]),
         ("g_object_unref", None, [vp]),
     ):
         fn = getattr(lib, name)
@@ -111,16 +110,6 @@ class Testbed:
         for path in [f"{device}/{child}" for child in children] + [device]:  # as the kernel does
             self._lib.umockdev_testbed_uevent(self._tb, path.encode(), b"remove")
             self._lib.umockdev_testbed_remove_device(self._tb, path.encode())
-
-    def replug(self, name: str, attributes: dict[str, str] | None = None) -> int:
-        self.unplug(name)
-        return self.plug(name, attributes)
-
-    def set_attribute(self, name: str, attribute: str, value: str) -> None:
-        """Change a sysfs attribute at run time and announce it with a 'change' uevent."""
-        path = self.syspath(name).encode()
-        self._lib.umockdev_testbed_set_attribute(self._tb, path, attribute.encode(), value.encode())
-        self._lib.umockdev_testbed_uevent(self._tb, path, b"change")
 
     def close(self) -> None:
         """Drop the testbed: its directory goes, /sys and /dev are real again."""
