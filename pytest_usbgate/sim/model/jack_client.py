@@ -133,7 +133,9 @@ def main(argv: list[str]) -> int:
     )
     stop.wait()
     # the server may be going down too (pytest died): never hang in cleanup
-    threading.Timer(1.0, os._exit, args=(0,)).start()
+    watchdog = threading.Timer(1.0, os._exit, args=(0,))
+    watchdog.daemon = True  # a clean exit does not wait for it
+    watchdog.start()
     for client in clients:
         client.deactivate()
         client.close()
