@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +36,29 @@ def read_signoff(root: Path, build: str = "b1", gate: str = "design") -> dict[st
         (root / "reports" / build / gate / "signoff.json").read_text()
     )
     return data
+
+
+def survivors(pids: list[int], within_s: float) -> list[str]:
+    """Those of `pids` still running after up to `within_s` (a zombie counts as gone),
+    each with its command line for the failure message."""
+    deadline = time.monotonic() + within_s
+    while True:
+        alive = [pid for pid in pids if running(pid)]
+        if not alive or time.monotonic() > deadline:
+            return [f"{pid} {_cmdline(pid)}" for pid in alive]
+        time.sleep(0.05)
+
+
+def running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.split(") ", 1)[1][0] not in "ZX"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+    except OSError:
+        return "?"

@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from pytest_usbgate.sim.faults import FAULTS
+from pytest_usbgate.sim.procs import STOP_GRACE_S
 
-from .conftest import CHECKOUT, write_rig
+from .conftest import CHECKOUT, survivors, write_rig
 
 RIG_CHECKS = CHECKOUT / "tests" / "test_sim_rig.py"
+GONE_WITHIN_S = STOP_GRACE_S + 5  # the reaper SIGKILLs after STOP_GRACE_S
 # Faults that can share a session: each touches a different part of the sim.
 GROUPS = [
     (
@@ -63,23 +65,6 @@ def _pytest(args: list[str], pids: Path) -> subprocess.Popen[str]:
     )
 
 
-def _gone(pids: list[int], within_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        alive = []
-        for pid in pids:
-            try:
-                with open(f"/proc/{pid}/stat") as stat:
-                    if stat.read().split(") ", 1)[1][0] != "Z":
-                        alive.append(pid)
-            except FileNotFoundError:
-                pass
-        if not alive:
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.parametrize("faults", GROUPS, ids=["+".join(g) for g in GROUPS])
 def test_each_fault_changes_what_its_layer_reports(faults: tuple[str, ...], tmp_path: Path) -> None:
     args = [arg for fault in faults for arg in ("--usbgate-fault", fault)]
@@ -88,7 +73,7 @@ def test_each_fault_changes_what_its_layer_reports(faults: tuple[str, ...], tmp_
     assert proc.returncode == 0, output[-3000:]
     recorded = json.loads((tmp_path / "pids.json").read_text())
     assert len(recorded["pids"]) == 3  # jackd, QEMU, device model
-    assert _gone(recorded["pids"]), "sim processes left running after the session"
+    assert not survivors(recorded["pids"], GONE_WITHIN_S)
 
 
 def test_two_sessions_run_side_by_side_and_leave_nothing(tmp_path: Path) -> None:
@@ -99,7 +84,7 @@ def test_two_sessions_run_side_by_side_and_leave_nothing(tmp_path: Path) -> None
         assert proc.returncode == 0, output[-3000:]
     sessions = [json.loads((tmp_path / f"pids{i}.json").read_text()) for i in range(2)]
     assert sessions[0]["server"] != sessions[1]["server"]
-    assert _gone(sessions[0]["pids"] + sessions[1]["pids"])
+    assert not survivors(sessions[0]["pids"] + sessions[1]["pids"], GONE_WITHIN_S)
 
 
 def test_xdist_workers_each_get_their_own_sim(tmp_path: Path) -> None:
@@ -119,7 +104,7 @@ def test_killed_pytest_takes_its_services_along(tmp_path: Path) -> None:
     time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
-    assert _gone(json.loads(pids.read_text())["pids"])
+    assert not survivors(json.loads(pids.read_text())["pids"], GONE_WITHIN_S)
 
 
 def test_unknown_fault_is_a_usage_error_listing_the_catalog(pytester: pytest.Pytester) -> None:

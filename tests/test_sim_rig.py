@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 from pytest_usbgate.io import require
-from pytest_usbgate.measure.delay import estimate_delay, log_spaced_multitone
+from pytest_usbgate.measure.delay import DelayEstimate, estimate_delay, log_spaced_multitone
 from pytest_usbgate.sim.session import SimSession
 
 usb_core = require("usb.core")
 RATE, PERIOD = 48000, 128
+TAKES = 5  # a take with an xrun is taken again: the machine may be busy, the sim is not wrong
 DEVNODE_4I4 = "/sys/bus/usb/devices/1-1"
 
 
@@ -84,10 +85,11 @@ def test_usb_unplug_and_replug_gives_a_new_device_number(sim: SimSession) -> Non
     assert again is not None and again.address > before
 
 
-def _round_trip(seconds_periods: int) -> tuple[np.ndarray, np.ndarray]:
+def _round_trip(periods: int) -> tuple[np.ndarray, np.ndarray]:
+    """Play the multitone out of output 1 and record input 3."""
     sd = require("sounddevice")
     tone = log_spaced_multitone(RATE)
-    stimulus = np.concatenate([np.zeros(2048), tone.signal(seconds_periods), np.zeros(4096)])
+    stimulus = np.concatenate([np.zeros(2048), tone.signal(periods), np.zeros(4096)])
     out = np.zeros((len(stimulus), 6), dtype=np.float32)
     out[:, 0] = stimulus  # output 1: the cable's source
     capture = sd.playrec(
@@ -96,10 +98,31 @@ def _round_trip(seconds_periods: int) -> tuple[np.ndarray, np.ndarray]:
     return stimulus, capture[:, 2].astype(np.float64)  # input 3: the cable's end
 
 
+def _spread(values: list[float]) -> float:
+    return max(values) - min(values)
+
+
 def test_audio_round_trip_is_the_model_delay_plus_whole_periods(sim: SimSession) -> None:
     truth = sim.plan.model["audio"][0]["cable"]
-    stimulus, returned = _round_trip(16)
     tone = log_spaced_multitone(RATE)
+    fit = not (active(sim, "audio-unplugged") or active(sim, "audio-dropout"))
+    windows: list[DelayEstimate] = []
+    for _take in range(TAKES):
+        stimulus, returned = _round_trip(16)
+        if not fit:
+            break
+        windows = [
+            estimate_delay(stimulus, returned, tone, start=2048, settle_periods=p)
+            for p in range(1, 14)
+        ]
+        # an xrun disturbs some windows; PortAudio's flags may stay clear (DOMAIN.md), so
+        # the take itself tells: every window agrees, or it is taken again
+        steady = _spread([w.delay_samples for w in windows]) < 0.001
+        steady = steady and _spread([w.gain_db for w in windows]) < 0.002
+        if steady or active(sim, "audio-slip"):
+            break
+        time.sleep(0.2)  # let a load peak pass
+    delays = [w.delay_samples for w in windows]
     signal = returned[2048 : 2048 + 16 * tone.period]
     if active(sim, "audio-unplugged"):
         assert 20 * np.log10(np.sqrt(np.mean(signal**2)) * np.sqrt(2)) < -95.0
@@ -109,19 +132,15 @@ def test_audio_round_trip_is_the_model_delay_plus_whole_periods(sim: SimSession)
         assert zero_runs >= 0.009 * RATE  # a 10 ms run of exact zeros
         return
     assert zero_runs < 8
-    delays = [
-        estimate_delay(stimulus, returned, tone, start=2048, settle_periods=p).delay_samples
-        for p in range(1, 14)
-    ]
     if active(sim, "audio-slip"):
-        assert max(delays) - min(delays) == pytest.approx(1.0, abs=0.01)
+        assert _spread(delays) == pytest.approx(1.0, abs=0.01)
         return
-    estimate = estimate_delay(stimulus, returned, tone, start=2048)
+    estimate = windows[0]
     jack_part = estimate.delay_samples - truth["delay_samples"]
     periods = round(jack_part / PERIOD)
     assert periods in (1, 2, 3)
     assert abs(jack_part - periods * PERIOD) < 0.001, estimate
-    assert max(delays) - min(delays) < 0.001
+    assert _spread(delays) < 0.001
     assert estimate.gain_db == pytest.approx(truth["gain_db"], abs=0.01)
     assert estimate.polarity == 1
 
@@ -153,7 +172,12 @@ def test_midi_identity_reply(sim: SimSession) -> None:
     pair = _MidiPair("KeyLab mkII 88", "MIDI")
     replies: list[list[int]] = []
     got = threading.Event()
-    pair.inp.set_callback(lambda event, _: (replies.append(event[0]), got.set()))
+
+    def on_message(event: tuple[list[int], float], _: object) -> None:
+        replies.append(event[0])
+        got.set()
+
+    pair.inp.set_callback(on_message)
     try:
         pair.out.send_message([0xF0, 0x7E, 0x7F, 0x06, 0x01, 0xF7])
         got.wait(0.5)
@@ -170,17 +194,100 @@ def test_midi_identity_reply(sim: SimSession) -> None:
     assert len(reply) == 17
 
 
-def test_midi_loopback_latency_is_period_quantized(sim: SimSession) -> None:
-    count, period_ms = 1000, PERIOD * 1000 / RATE
+class _MidiProbe:
+    """A JACK client of our own that sends one tagged note per cycle into a device's
+    MIDI port and timestamps what comes back in JACK frames: exact, whatever the load,
+    unless the server reports an xrun (then the take is not valid)."""
+
+    def __init__(self, server: str, device_port: str, count: int) -> None:
+        jack = require("jack")
+        self.count = count
+        self.sent_frame: dict[int, int] = {}
+        self.latency_frames: dict[int, int] = {}
+        self.xruns = 0
+        self.client = jack.Client("usbgate-probe", no_start_server=True, servername=server)
+        self.period = self.client.blocksize
+        out = self.client.midi_outports.register("out")
+        inp = self.client.midi_inports.register("in")
+        self._go = False
+
+        def process(frames: int) -> None:
+            cycle = self.client.last_frame_time
+            out.clear_buffer()
+            tag = len(self.sent_frame)
+            if self._go and tag < count:
+                offset = tag * 37 % frames  # every offset in the period, in turn
+                out.write_midi_event(offset, bytes([0x90, tag >> 7, tag & 0x7F]))
+                self.sent_frame[tag] = cycle + offset
+            for offset, data in inp.incoming_midi_events():
+                back = bytes(data)
+                tag = back[1] << 7 | back[2]
+                self.latency_frames.setdefault(tag, cycle + offset - self.sent_frame[tag])
+
+        def xrun(_delay_us: float) -> None:
+            self.xruns += 1
+
+        self.client.set_process_callback(process)
+        self.client.set_xrun_callback(xrun)
+        self.client.activate()
+        self.client.connect(out, f"{device_port} playback")
+        self.client.connect(f"{device_port} capture", inp)
+
+    def run(self, extra_s: float) -> None:
+        self._go = True
+        seconds = self.count * self.period / self.client.samplerate
+        deadline = time.monotonic() + 10 * seconds + extra_s + 2
+        while len(self.sent_frame) < self.count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(extra_s + 0.1)  # the last ones come back
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+def test_midi_loopback_latency_is_exact_in_frames(sim: SimSession) -> None:
+    """The loop adds its configured latency (8 ms under midi-late) plus the JACK graph's
+    feedback period, to the frame, for every message at every offset."""
+    extra_frames = round(8.0 * RATE / 1000) if active(sim, "midi-late") else 0
+    for _take in range(TAKES):  # an xrun skips cycles: take again
+        probe = _MidiProbe(sim.server, "Scarlett 4i4 4th Gen:MIDI 1", count=1000)
+        try:
+            probe.run(extra_s=extra_frames / RATE)
+        finally:
+            probe.close()
+        latencies = set(probe.latency_frames.values())
+        whole = len(probe.latency_frames) == 1000 or active(sim, "midi-drop")
+        if probe.xruns == 0 or (len(latencies) == 1 and whole):  # xruns may miss the loop
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"every take had xruns and scattered latencies (last: {probe.xruns} xruns)")
+    assert len(probe.sent_frame) == 1000
+    assert len(latencies) == 1, sorted(latencies)
+    assert latencies.pop() - extra_frames in (0, PERIOD)
+    lost = 1000 - len(probe.latency_frames)
+    if active(sim, "midi-drop"):
+        assert 1 <= lost <= 30  # 1 % of 1000
+    else:
+        assert lost == 0
+
+
+def test_midi_loopback_through_python_rtmidi(sim: SimSession) -> None:
+    """The same loop through python-rtmidi: every message back, in order, and never
+    sooner than the modelled latency (a bound that load cannot break)."""
+    count = 50
+    extra_ms = 8.0 if active(sim, "midi-late") else 0.0
     pair = _MidiPair("Scarlett 4i4 4th Gen", "MIDI 1")
-    rtts: dict[int, float] = {}
+    back: list[int] = []
+    rtt_ms: list[float] = []
     sent_at: dict[int, int] = {}
     arrived = threading.Event()
 
     def on_message(event: tuple[list[int], float], _: object) -> None:
-        tag = event[0][1] << 7 | event[0][2]
-        if tag in sent_at and tag not in rtts:
-            rtts[tag] = (time.perf_counter_ns() - sent_at[tag]) / 1e6
+        tag = event[0][2]
+        back.append(tag)
+        rtt_ms.append((time.perf_counter_ns() - sent_at[tag]) / 1e6)
         arrived.set()
 
     pair.inp.set_callback(on_message)
@@ -188,19 +295,18 @@ def test_midi_loopback_latency_is_period_quantized(sim: SimSession) -> None:
         for tag in range(count):  # ping-pong: the next message leaves when one returns
             arrived.clear()
             sent_at[tag] = time.perf_counter_ns()
-            pair.out.send_message([0x90, tag >> 7, tag & 0x7F])
-            arrived.wait(0.05)
+            pair.out.send_message([0x90, 0x40, tag])
+            arrived.wait(1.0)
+        deadline = time.monotonic() + 1.0
+        while len(back) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         pair.close()
-    lost = count - len(rtts)
-    median = float(np.median(list(rtts.values())))
-    extra = 8.0 if active(sim, "midi-late") else 0.0
-    expected = period_ms * (1 + round(extra / period_ms))
-    assert median == pytest.approx(expected, abs=0.5), (median, expected)
     if active(sim, "midi-drop"):
-        assert 1 <= lost <= 30  # 1 % of 1000
+        assert back == sorted(back) and len(back) >= count - 5
     else:
-        assert lost == 0
+        assert back == list(range(count))
+    assert min(rtt_ms) >= extra_ms
 
 
 def test_qmp_controls_the_stand_in_devices(sim: SimSession) -> None:

@@ -3,11 +3,14 @@ killed with the session (also when pytest itself is killed)."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -18,6 +21,7 @@ from pytest_usbgate.errors import InfrastructureError
 _PR_SET_PDEATHSIG: Final = 1
 # The test process may run under umockdev's preload; services must see the real system.
 _STRIPPED_ENV: Final = ("LD_PRELOAD", "UMOCKDEV_DIR")
+STOP_GRACE_S: Final = 3.0
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -30,6 +34,48 @@ def service_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _STRIPPED_ENV}
     env.update(extra or {})
     return env
+
+
+@final
+class _Reaper:
+    """This process's `reaper` watcher: told of every service group while it runs, it
+    stops the groups left over when this process ends without stopping them."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+
+    def watch(self, pgid: int) -> None:
+        self._send(f"+{pgid}")
+
+    def release(self, pgid: int) -> None:
+        self._send(f"-{pgid}")
+
+    def _send(self, line: str) -> None:
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-m", "pytest_usbgate.sim.reaper", str(STOP_GRACE_S)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    env=service_env(),
+                    start_new_session=True,  # a signal to our group must not reach it
+                    text=True,
+                )
+            assert self._proc.stdin is not None
+            self._proc.stdin.write(line + "\n")
+            self._proc.stdin.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._proc is not None and self._proc.stdin is not None:
+                self._proc.stdin.close()
+                self._proc.wait(timeout=STOP_GRACE_S + 2)
+            self._proc = None
+
+
+_REAPER: Final = _Reaper()
+atexit.register(_REAPER.close)
 
 
 @final
@@ -62,6 +108,7 @@ class Service:
         except OSError as exc:
             self._log_fh.close()
             raise InfrastructureError(f"sim: cannot start {name} ({self.argv[0]}): {exc}") from exc
+        _REAPER.watch(self.proc.pid)  # a new session: its group id is its pid
 
     def hold(self, resource: IO[bytes]) -> None:
         """Keep `resource` (a lock file) open until this service stops."""
@@ -88,7 +135,7 @@ class Service:
                 f"{self.log_tail() or 'no output'} (log {self.log})"
             )
 
-    def stop(self, grace_s: float = 3.0) -> None:
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """SIGTERM the process group, SIGKILL what is left after `grace_s`."""
         if self.running():
             self._signal(signal.SIGTERM)
@@ -97,6 +144,7 @@ class Service:
                 time.sleep(0.01)
         self._signal(signal.SIGKILL)  # also reaps helpers left in the group
         self.proc.wait()
+        _REAPER.release(self.proc.pid)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
         self._log_fh.close()
