@@ -59,7 +59,15 @@ class Criteria:
         self._test_id = test_id
         self._sink = sink
 
-    def judge(self, criterion_id: str, value: float | bool, *, detail: str = "") -> Record:
+    def judge(
+        self,
+        criterion_id: str,
+        value: float | bool,
+        *,
+        detail: str = "",
+        device: str | None = None,
+        firmware: str | None = None,
+    ) -> Record:
         """Judge and record without raising (see `check`)."""
         criterion = self._catalog.get(criterion_id)
         if criterion is None:
@@ -81,23 +89,37 @@ class Criteria:
                 f"{criterion_id} has no limit for the {self._gate} gate: set "
                 f'[thresholds.{self._gate}] "{criterion_id}" = {{ max = … }} in {self._rig.path}'
             )
-        record = Record.judged(criterion, self._gate, number, limit, source, self._test_id, detail)
+        record = Record.judged(
+            criterion, self._gate, number, limit, source, self._test_id, detail, device, firmware
+        )
         self._sink(record, criterion)
         return record
 
-    def check(self, criterion_id: str, value: float | bool, *, detail: str = "") -> Record:
+    def check(
+        self,
+        criterion_id: str,
+        value: float | bool,
+        *,
+        detail: str = "",
+        device: str | None = None,
+        firmware: str | None = None,
+    ) -> Record:
         """Judge `value` (in the criterion's unit) and record it; raise on FAIL.
 
-        `detail` (lines of text) is kept with the record and shown on failure.
+        `detail` (lines of text) is kept with the record and shown on failure; `device`
+        (a rig device id) and the `firmware` it reported go into the sign-off's devices.
         """
-        record = self.judge(criterion_id, value, detail=detail)
+        record = self.judge(criterion_id, value, detail=detail, device=device, firmware=firmware)
         if record.verdict is Verdict.FAIL:
             raise CriterionFailed([record], self._rig.name, self._catalog)
         return record
 
-    def check_all(self, values: Mapping[str, float | bool]) -> list[Record]:
-        """Judge and record every value, then raise once listing all that FAIL."""
-        records = [self.judge(criterion_id, value) for criterion_id, value in values.items()]
+    def check_all(self, values: Mapping[str, float | bool], *, detail: str = "") -> list[Record]:
+        """Judge and record every value (each keeps `detail`), then raise once listing
+        all that FAIL."""
+        records = [
+            self.judge(criterion_id, value, detail=detail) for criterion_id, value in values.items()
+        ]
         failed = [r for r in records if r.verdict is Verdict.FAIL]
         if failed:
             raise CriterionFailed(failed, self._rig.name, self._catalog)

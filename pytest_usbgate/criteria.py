@@ -144,6 +144,8 @@ class Record:
     test: str | None
     gate: str
     detail: str = ""
+    device: str | None = None  # the rig device the check read, and what it said of itself
+    firmware: str | None = None
 
     @classmethod
     def judged(
@@ -155,6 +157,8 @@ class Record:
         limit_source: str,
         test: str | None,
         detail: str = "",
+        device: str | None = None,
+        firmware: str | None = None,
     ) -> Record:
         """A record of `criterion` in `gate`: judged against `limit`, or NOT_MEASURED when
         `value` is None."""
@@ -173,6 +177,8 @@ class Record:
             test=test,
             gate=gate,
             detail=detail,
+            device=device,
+            firmware=firmware,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -188,6 +194,8 @@ class Record:
             "test": self.test,
             "gate": self.gate,
             "detail": self.detail,
+            "device": self.device,
+            "firmware": self.firmware,
         }
 
     @classmethod
@@ -205,6 +213,8 @@ class Record:
             test=data["test"],
             gate=data["gate"],
             detail=data.get("detail", ""),
+            device=data.get("device"),
+            firmware=data.get("firmware"),
         )
 
 

@@ -49,7 +49,7 @@ def rig_problems(rig: Rig) -> list[str]:
         if link is None:
             continue
         profile = rig.device(link.device).profile
-        if profile.midi_ports < 1:
+        if profile.midi is None:
             problems.append(f"{key}.device: {link.device} ({profile.name}) has no MIDI port")
     if rig.stack is not None and rig.stack.compose is not None and not rig.stack.compose.is_file():
         problems.append(f"stack.compose: {rig.stack.compose} does not exist")

@@ -1,9 +1,11 @@
-"""Fixtures every gate test can use: `rig`, `gate`, `criteria`; the sim rig's services
-(`sim`, started for every gate run on a sim rig) and its `serial_port`."""
+"""Fixtures every gate test can use: `rig`, `gate`, `criteria`; the rig's MIDI ports
+(`midi_loopback`, `midi_identity`); the sim rig's services (`sim`, started for every
+gate run on a sim rig) and its `serial_port`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.checker import Criteria
 from pytest_usbgate.errors import ConfigError, InfrastructureError, UsbgateError
+from pytest_usbgate.io.midi import MidiDevice, rig_midi
 from pytest_usbgate.rig import Rig
 from pytest_usbgate.sim.session import SimSession, plan
 from pytest_usbgate.state import item_gate, record_sink, session_state
@@ -97,3 +100,26 @@ def serial_port(rig: Rig, request: pytest.FixtureRequest) -> Path:
         assert session.serial is not None
         return session.serial.path
     raise InfrastructureError(f"rig {rig.name}: no serial port configured")
+
+
+def _midi(rig: Rig, key: str, request: pytest.FixtureRequest) -> MidiDevice:
+    device = rig_midi(rig, key)
+    if device is None:
+        pytest.skip(f"rig {rig.name} has no [{key}]")
+    if rig.kind == "sim":  # its ports live on the sim's JACK server
+        session: SimSession = request.getfixturevalue("sim")
+        device = replace(device, port=replace(device.port, host_xruns=session.xruns))
+    return device
+
+
+@pytest.fixture
+def midi_loopback(rig: Rig, request: pytest.FixtureRequest) -> MidiDevice:
+    """The rig's MIDI loop (out -> in, e.g. the 4i4's DIN out cabled to its DIN in):
+    `with midi_loopback.port.open() as ports:` opens it by name and always releases it."""
+    return _midi(rig, "midi.loopback", request)
+
+
+@pytest.fixture
+def midi_identity(rig: Rig, request: pytest.FixtureRequest) -> MidiDevice:
+    """The device that must answer the identity request, with what its reply must say."""
+    return _midi(rig, "midi.identity", request)

@@ -25,6 +25,8 @@ from pytest_usbgate.evidence.signoff import SIGNOFF
 from pytest_usbgate.fixtures import (  # noqa: F401  (fixtures)
     criteria,
     gate,
+    midi_identity,
+    midi_loopback,
     rig,
     serial_port,
     sim,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,19 @@ class AudioCaps:
 
 @final
 @dataclass(frozen=True, slots=True)
+class MidiCaps:
+    """How the device's MIDI ports are named (a regular expression per host platform, per
+    port: "main", "daw", …) and what its identity reply must say (hex bytes)."""
+
+    ports: int
+    port_names: dict[str, dict[str, str]] = field(default_factory=dict)  # port -> platform -> re
+    manufacturer: str | None = None
+    family: str | None = None
+    model: str | None = None
+
+
+@final
+@dataclass(frozen=True, slots=True)
 class Profile:
     id: str
     name: str
@@ -33,7 +47,7 @@ class Profile:
     product_id: str
     speed_mbps: float
     audio: AudioCaps | None
-    midi_ports: int
+    midi: MidiCaps | None
     thresholds: dict[str, dict[str, Limit]] = field(default_factory=dict)
 
 
@@ -51,10 +65,7 @@ def parse_profile(data: Mapping[str, object], source: str) -> Profile:
             outputs=audio.integer("outputs", minimum=1),
         )
         audio.close()
-    midi_ports = 0
-    if midi is not None:
-        midi_ports = midi.integer("ports", minimum=1)
-        midi.close()
+    midi_caps = None if midi is None else _read_midi(midi)
     profile = Profile(
         id=head.text("id"),
         name=head.text("name"),
@@ -62,12 +73,44 @@ def parse_profile(data: Mapping[str, object], source: str) -> Profile:
         product_id=head.text("product_id", pattern=_HEX4, what="4 lowercase hex digits"),
         speed_mbps=head.number("speed_mbps"),
         audio=caps,
-        midi_ports=midi_ports,
+        midi=midi_caps,
         thresholds=read_thresholds(doc.section("thresholds"), frozenset(builtin_catalog())),
     )
     head.close()
     doc.close()
     return profile
+
+
+_PLATFORMS = ("linux", "windows")
+_HEX_BYTES = r"([0-9a-f]{2})+"
+
+
+def _read_midi(midi: Section) -> MidiCaps:
+    names: dict[str, dict[str, str]] = {}
+    table = midi.section("port_names")
+    if table is not None:
+        for port, _ in list(table.entries()):
+            per_platform = table.section(port, required=True)
+            assert per_platform is not None
+            names[port] = {
+                platform: per_platform.text(platform, pattern=r".+", what="a regular expression")
+                for platform in _PLATFORMS
+            }
+            for platform, regex in names[port].items():
+                try:
+                    re.compile(regex)
+                except re.error as exc:
+                    raise per_platform.error(platform, f"not a regular expression: {exc}") from None
+            per_platform.close()
+    identity = midi.section("identity")
+    fields: dict[str, str | None] = {"manufacturer": None, "family": None, "model": None}
+    if identity is not None:
+        for key in fields:
+            fields[key] = identity.text(key, pattern=_HEX_BYTES, what="hex bytes, e.g. '00206b'")
+        identity.close()
+    caps = MidiCaps(ports=midi.integer("ports", minimum=1), port_names=names, **fields)
+    midi.close()
+    return caps
 
 
 def _profile_dir() -> Path:

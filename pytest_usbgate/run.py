@@ -25,8 +25,10 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def device_identities(rig: Rig) -> list[dict[str, Any]]:
-    """Identity of each rig device as far as the rig and profile know it."""
+def device_identities(rig: Rig, records: Iterable[Record] = ()) -> list[dict[str, Any]]:
+    """Identity of each rig device as far as the rig and profile know it, with the
+    firmware a check read from the device (the last one reported wins)."""
+    firmware = {r.device: r.firmware for r in records if r.device and r.firmware}
     return [
         {
             "id": d.id,
@@ -35,7 +37,7 @@ def device_identities(rig: Rig) -> list[dict[str, Any]]:
             "vid": d.profile.vendor_id,
             "pid": d.profile.product_id,
             "serial": d.serial,
-            "firmware": None,
+            "firmware": firmware.get(d.id),
         }
         for d in rig.devices
     ]
@@ -124,7 +126,7 @@ class GateRun:
             build=self.build_id,
             started=self.started,
             finished=finished,
-            devices=device_identities(self.rig),
+            devices=device_identities(self.rig, self.records),
             tests=dict(self.outcomes),
             manifest_={},
         )

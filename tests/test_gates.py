@@ -43,9 +43,12 @@ def test_required_follows_catalog_when_and_rig_thresholds(sim_rig: Rig) -> None:
         "rig.config_errors",
         "rig.threshold_errors",
     ]
-    assert required_criteria("bringup", sim_rig, CATALOG) == []
+    midi = [c for c in CATALOG if c.startswith("midi.")]  # catalog order
+    assert len(midi) == 8 and required_criteria("bringup", sim_rig, CATALOG) == midi
+    no_midi = dataclasses.replace(sim_rig, midi_loopback=None, midi_identity=None, thresholds={})
+    assert required_criteria("bringup", no_midi, CATALOG) == []
     asked = dataclasses.replace(
-        sim_rig, thresholds={"bringup": {"rig.config_errors": Limit(max=0)}}
+        no_midi, thresholds={"bringup": {"rig.config_errors": Limit(max=0)}}
     )
     assert required_criteria("bringup", asked, CATALOG) == ["rig.config_errors"]
 
@@ -117,5 +120,6 @@ def test_interrupted_or_broken_run_never_passes(sim_rig: Rig) -> None:
 
 
 def test_nothing_measured_is_incomplete(sim_rig: Rig) -> None:
-    result = decide("bringup", sim_rig, CATALOG, [])
+    no_midi = dataclasses.replace(sim_rig, midi_loopback=None, midi_identity=None, thresholds={})
+    result = decide("bringup", no_midi, CATALOG, [])
     assert (result.verdict, result.reasons) == ("INCOMPLETE", ("no criterion was measured",))

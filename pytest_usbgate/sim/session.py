@@ -5,6 +5,7 @@ sessions (xdist workers, separate pytest processes) never meet."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -13,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -141,6 +143,8 @@ class SimSession:
         self.services: list[Service] = []
         self.testbed: Testbed | None = None
         self.qmp: QmpClient | None = None
+        self._watch: Any = None  # a JACK client that only counts the server's xruns
+        self._xruns = 0
         self.serial: PtyPort | None = None
         self.replayers: dict[str, Replayer] = {}
         self.startup_s = 0.0
@@ -200,6 +204,7 @@ class SimSession:
             replayer.start()
 
         self.ready = self._wait_model(model, jackd)
+        self._watch_xruns()
         self._point_clients_here()
         # after PortAudio's start: its ALSA probe aborts inside a testbed (libumockdev 0.17)
         self.testbed = Testbed()
@@ -227,6 +232,22 @@ class SimSession:
             f"{model.log_tail() or jackd.log_tail()}"
         )
 
+    def _watch_xruns(self) -> None:
+        import jack  # type: ignore[import-untyped]  # JACK-Client (no types); needs libjack
+
+        def count(_delay_us: float) -> None:
+            self._xruns += 1
+
+        with _stderr_silenced():  # libjack's metadata-database complaints
+            self._watch = jack.Client("usbgate-xruns", no_start_server=True, servername=self.server)
+        self._watch.set_xrun_callback(count)
+        self._watch.activate()  # no ports, no process callback: nothing of ours runs per cycle
+
+    def xruns(self) -> int:
+        """Cycles the JACK server reported as late so far. A take with an xrun is not
+        evidence about the device models: measurements on the sim take it again."""
+        return self._xruns
+
     def _point_clients_here(self) -> None:
         """PortAudio and python-rtmidi in this process talk to this session's server."""
         _terminate_portaudio()
@@ -248,6 +269,10 @@ class SimSession:
         if self.testbed is not None:
             self.testbed.close()
             self.testbed = None
+        if self._watch is not None:
+            self._watch.deactivate()
+            self._watch.close()
+            self._watch = None
         # PortAudio's JACK client must leave before the server does. It stays terminated:
         # a later import (pytester drops modules between runs) initialises it afresh.
         _terminate_portaudio()
@@ -293,6 +318,18 @@ def _initialize_portaudio() -> None:
             return
     elif not module._initialized:
         module._initialize()
+
+
+@contextlib.contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _terminate_portaudio() -> None:

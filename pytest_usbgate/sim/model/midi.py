@@ -14,11 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-Event = tuple[int, bytes]
+from pytest_usbgate.measure.midi_identity import ARTURIA_ID, is_identity_request
 
-IDENTITY_REQUEST_HEAD = bytes([0xF0, 0x7E])
-IDENTITY_REQUEST_TAIL = bytes([0x06, 0x01, 0xF7])
-ARTURIA_ID = bytes([0x00, 0x20, 0x6B])
+Event = tuple[int, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +84,6 @@ class IdentityParams:
     device_id: int = 0x00
     response_ms: float = 1.0
     silent: bool = False
-
-
-def is_identity_request(data: bytes, device_id: int) -> bool:
-    return (
-        len(data) == 6
-        and data[:2] == IDENTITY_REQUEST_HEAD
-        and data[2] in (0x7F, device_id)
-        and data[3:] == IDENTITY_REQUEST_TAIL
-    )
 
 
 def keylab_identity_reply(device_id: int, model: bytes, firmware: bytes) -> bytes:

@@ -1,0 +1,338 @@
+"""MIDI ports through python-rtmidi: found by name pattern (never by index), always
+released, every arrival stamped with `perf_counter_ns` first thing in the input
+callback. The statistics are pure (`measure.midi_loop`); this module only moves bytes.
+
+The sim rig's ports are JACK MIDI ports (api "jack"); a real rig uses rtmidi's default
+(ALSA on Linux, WinMM on Windows).
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, TypeVar, final
+
+from pytest_usbgate.errors import InfrastructureError
+from pytest_usbgate.io import require
+from pytest_usbgate.measure.midi_identity import IDENTITY_REQUEST
+from pytest_usbgate.measure.midi_loop import (
+    LoopStats,
+    decode_tag,
+    encode_tag,
+    loop_stats,
+    sysex_pattern,
+)
+
+if TYPE_CHECKING:
+    from pytest_usbgate.rig import Rig
+
+T = TypeVar("T")
+CLIENT_NAME: Final = "usbgate"
+SYSEX_SIZES: Final = (8, 16, 64, 128, 256)
+Arrival = tuple[int, list[int]]
+
+
+class PortNotFound(AssertionError):
+    """The rig lacks a port the test needs: the test FAILs (it is not a broken harness)."""
+
+
+def host_platform() -> str:
+    return "windows" if sys.platform.startswith("win") else "linux"
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    """Which port pair to open: `label` names it in messages ("KeyLab mkII 88, port main").
+    `pattern` is matched with re.search against rtmidi's port names, in and out alike."""
+
+    label: str
+    pattern: str
+    api: str = "default"  # "jack" | "alsa" | "default"
+    # the host's count of late audio cycles (the sim's JACK server): a take during which
+    # it rose is taken again, since a skipped cycle loses MIDI before it reaches the device
+    host_xruns: Callable[[], int] | None = field(default=None, compare=False)
+
+    def open(self) -> MidiPorts:
+        return MidiPorts(self)
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class MidiDevice:
+    """A rig device's MIDI port as a test gets it (`midi_loopback`, `midi_identity`), and
+    what the device's identity reply must say (hex, from its profile; None: anything)."""
+
+    device: str  # the rig's device id
+    name: str  # its profile's name
+    port: PortSpec
+    manufacturer: str | None = None
+    family: str | None = None
+    model: str | None = None
+
+
+def rig_midi(rig: Rig, key: str, port: str = "main") -> MidiDevice | None:
+    """The device and port named by the rig's `[midi.loopback]` or `[midi.identity]`
+    (`key`); None when the rig has no such section. The rig's own `port` pattern wins over
+    the profile's name for this platform."""
+    link = {"midi.loopback": rig.midi_loopback, "midi.identity": rig.midi_identity}[key]
+    if link is None:
+        return None
+    device = rig.device(link.device)
+    caps = device.profile.midi
+    pattern = link.port
+    if pattern is None and caps is not None:
+        pattern = caps.port_names.get(port, {}).get(host_platform())
+    if pattern is None:
+        raise InfrastructureError(
+            f"{rig.path}: [{key}] device {link.device} ({device.profile.name}): its profile "
+            f"names no {port!r} MIDI port for {host_platform()}; set [{key}] port = '<regex>'"
+        )
+    spec = PortSpec(f"{device.profile.name} ({link.device})", pattern, _rig_api(rig))
+    if caps is None:
+        return MidiDevice(link.device, device.profile.name, spec)
+    return MidiDevice(
+        link.device, device.profile.name, spec, caps.manufacturer, caps.family, caps.model
+    )
+
+
+def _rig_api(rig: Rig) -> str:
+    return "jack" if rig.kind == "sim" else "default"  # the sim's ports live on its JACK server
+
+
+def _api(rtmidi: Any, api: str) -> Any:
+    return {
+        "jack": rtmidi.API_UNIX_JACK,
+        "alsa": rtmidi.API_LINUX_ALSA,
+        "default": rtmidi.API_UNSPECIFIED,
+    }[api]
+
+
+def _pick(ports: Sequence[str], spec: PortSpec, direction: str) -> int:
+    matches = [i for i, name in enumerate(ports) if re.search(spec.pattern, name)]
+    if len(matches) != 1:
+        found = "no" if not matches else f"{len(matches)}"
+        listing = ", ".join(repr(p) for p in ports) or "none"
+        raise PortNotFound(
+            f"MIDI {direction} port of {spec.label}: {found} ports match {spec.pattern!r}; "
+            f"the {direction} ports that exist: {listing}"
+        )
+    return matches[0]
+
+
+@final
+class MidiPorts:
+    """An open out/in pair. Use as a context manager: the ports are released on every
+    path (on Windows a port left open blocks the next test)."""
+
+    def __init__(self, spec: PortSpec) -> None:
+        self.spec = spec
+        self._inbox: list[Arrival] = []  # append-only: the callback never races a reader
+        self._read = 0
+        self.arrived = threading.Event()
+        self.on_arrival: Callable[[list[int]], None] | None = None  # runs in the callback
+        self._out: Any = None
+        self._in: Any = None
+
+    def __enter__(self) -> MidiPorts:
+        rtmidi = require("rtmidi")
+        api = _api(rtmidi, self.spec.api)
+        try:
+            self._out = rtmidi.MidiOut(rtapi=api, name=CLIENT_NAME)
+            self._in = rtmidi.MidiIn(rtapi=api, name=CLIENT_NAME)
+            self._in.ignore_types(sysex=False, timing=True, active_sense=True)
+            self._out.open_port(_pick(self._out.get_ports(), self.spec, "out"))
+            self._in.open_port(_pick(self._in.get_ports(), self.spec, "in"))
+            self._in.set_callback(self._on_message)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _on_message(self, event: tuple[list[int], float], _data: object) -> None:
+        # the time first: everything after it is the harness's own cost
+        self._inbox.append((time.perf_counter_ns(), event[0]))
+        self.arrived.set()
+        hook = self.on_arrival
+        if hook is not None:
+            hook(event[0])
+
+    def send(self, message: bytes | Sequence[int]) -> int:
+        """Send and return the time of sending (ns, perf_counter)."""
+        stamp = time.perf_counter_ns()
+        self._out.send_message(message)
+        return stamp
+
+    def take(self) -> list[Arrival]:
+        """What arrived since the last `take`. Clear `arrived` before, not after."""
+        end = len(self._inbox)
+        taken = self._inbox[self._read : end]
+        self._read = end
+        return taken
+
+    def wait_quiet(self, quiet_s: float, limit_s: float) -> None:
+        """Return once nothing arrived for `quiet_s`, or after `limit_s`."""
+        end = time.monotonic() + limit_s
+        while time.monotonic() < end:
+            count = len(self._inbox)
+            time.sleep(quiet_s)
+            if len(self._inbox) == count:
+                return
+
+    def close(self) -> None:
+        for port in (self._in, self._out):
+            if port is not None:
+                if port is self._in:
+                    port.cancel_callback()
+                port.close_port()
+                port.delete()
+        self._in = self._out = None
+
+
+@final
+class _PingPong:
+    """Sends tagged messages one at a time: the next leaves from the input callback the
+    moment the outstanding one is back, so no thread wake-up sits inside the round trip."""
+
+    def __init__(self, link: MidiPorts, count: int) -> None:
+        self.link = link
+        self.count = count
+        self.sent_ns: list[int] = []
+        self.lock = threading.Lock()
+        self.progress = threading.Event()
+
+    def send_next(self) -> None:  # with self.lock held
+        tag = len(self.sent_ns)
+        if tag < self.count:
+            self.sent_ns.append(self.link.send(encode_tag(tag)))
+        self.progress.set()
+
+    def on_arrival(self, message: list[int]) -> None:
+        with self.lock:
+            if decode_tag(message) == len(self.sent_ns) - 1:
+                self.send_next()
+
+
+def without_xruns(link: MidiPorts, measure: Callable[[], T], takes: int = 3) -> T:
+    """`measure()` again while the host reports xruns during it (at most `takes` times;
+    the last take stands if every one had them)."""
+    xruns = link.spec.host_xruns
+    for _ in range(takes - 1):
+        before = xruns() if xruns is not None else 0
+        result = measure()
+        if xruns is None or xruns() == before:
+            return result
+    return measure()
+
+
+def round_trip(link: MidiPorts, count: int = 1000, timeout_s: float = 0.1) -> LoopStats:
+    """`count` tagged messages, ping-pong: each leaves as the one before comes back, or
+    after `timeout_s` without it. Late replies still count, matched by tag."""
+    return without_xruns(link, lambda: _round_trip(link, count, timeout_s))
+
+
+def _round_trip(link: MidiPorts, count: int, timeout_s: float) -> LoopStats:
+    link.take()
+    game = _PingPong(link, count)
+    link.on_arrival = game.on_arrival
+    collecting = gc.isenabled()
+    gc.disable()  # a collection holds the GIL for milliseconds: the callback would wait
+    try:
+        with game.lock:
+            game.send_next()
+        while len(game.sent_ns) < count:
+            game.progress.clear()
+            if not game.progress.wait(timeout_s):
+                with game.lock:  # lost, or later than the timeout: go on without it
+                    game.send_next()
+        link.wait_quiet(max(0.05, timeout_s / 2), 1.0)
+    finally:
+        link.on_arrival = None
+        if collecting:
+            gc.enable()
+    return loop_stats(game.sent_ns, link.take())
+
+
+def burst_lossless(link: MidiPorts, rate_per_s: float, batch: int = 100) -> bool:
+    """Whether `batch` messages sent evenly at `rate_per_s` all come back once, intact."""
+    return without_xruns(link, lambda: _burst_lossless(link, rate_per_s, batch))
+
+
+def _burst_lossless(link: MidiPorts, rate_per_s: float, batch: int) -> bool:
+    link.take()
+    start = time.perf_counter()
+    sent_ns = []
+    for tag in range(batch):
+        delay = start + tag / rate_per_s - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        sent_ns.append(link.send(encode_tag(tag)))
+    link.wait_quiet(0.05, 2.0)
+    stats = loop_stats(sent_ns, link.take())
+    return stats.lost == stats.duplicated == stats.corrupted == 0
+
+
+def burst_rate(
+    link: MidiPorts, start_per_s: float = 250.0, ceiling_per_s: float = 8000.0, steps: int = 5
+) -> float:
+    """The highest rate sustained without loss: double from `start_per_s` until a burst
+    loses (or `ceiling_per_s` passes), then bisect `steps` times. 0 when even the first
+    rate loses."""
+    good, bad = 0.0, start_per_s
+    while bad <= ceiling_per_s and burst_lossless(link, bad):
+        good, bad = bad, bad * 2
+    if bad > ceiling_per_s:
+        return good
+    for _ in range(steps if good else 0):
+        middle = (good + bad) / 2
+        if burst_lossless(link, middle):
+            good = middle
+        else:
+            bad = middle
+    return good
+
+
+def sysex_echo(
+    link: MidiPorts, sizes: Sequence[int] = SYSEX_SIZES, timeout_s: float = 1.0
+) -> list[tuple[int, bytes, bytes | None]]:
+    """(size, sent, what came back or None) for a SysEx message of each size."""
+    return [without_xruns(link, functools.partial(_echo, link, size, timeout_s)) for size in sizes]
+
+
+def _echo(link: MidiPorts, size: int, timeout_s: float) -> tuple[int, bytes, bytes | None]:
+    message = sysex_pattern(size)
+    link.arrived.clear()
+    link.take()
+    link.send(message)
+    link.arrived.wait(timeout_s)
+    link.wait_quiet(0.02, timeout_s)
+    back = [bytes(m) for _, m in link.take() if m[:1] == [0xF0]]
+    return size, message, back[0] if back else None
+
+
+def identity_query(link: MidiPorts, timeout_ms: float = 1000.0) -> tuple[bytes | None, float]:
+    """Send the universal identity request; the first identity reply and its time (ms)."""
+    link.arrived.clear()
+    link.take()
+    sent = link.send(IDENTITY_REQUEST)
+    deadline = time.monotonic() + timeout_ms / 1000.0
+    while (remaining := deadline - time.monotonic()) > 0:
+        if not link.arrived.wait(remaining):
+            break
+        link.arrived.clear()
+        for t_ns, message in link.take():
+            if message[:2] == [0xF0, 0x7E] and message[3:5] == [0x06, 0x02]:
+                return bytes(message), (t_ns - sent) / 1e6
+    return None, timeout_ms

@@ -1,0 +1,78 @@
+"""Bring-up gate, MIDI: the loop returns every message in time and in order, keeps up
+with dense data, carries SysEx intact, and the controller says who it is."""
+
+from pytest_usbgate import Criteria
+from pytest_usbgate.evidence.midi import attach_hex, attach_loop
+from pytest_usbgate.io.midi import (
+    MidiDevice,
+    burst_rate,
+    identity_query,
+    round_trip,
+    sysex_echo,
+)
+from pytest_usbgate.measure.midi_identity import parse_identity_reply
+
+
+def test_midi_loopback_round_trip(midi_loopback: MidiDevice, criteria: Criteria) -> None:
+    with midi_loopback.port.open() as ports:
+        rtt = round_trip(ports, count=1000)
+    attach_loop(rtt, midi_loopback.port.label)
+    detail = (
+        f"{rtt.sent} sent, {rtt.received} back; p50 {rtt.percentile_ms(50):.3f} ms, "
+        f"p95 {rtt.percentile_ms(95):.3f} ms, mean |deviation| {rtt.mean_abs_dev_ms:.3f} ms; "
+        f"{rtt.duplicated} duplicated, {rtt.corrupted} corrupted"
+    )
+    criteria.check_all(
+        {
+            "midi.rtt_p99_ms": rtt.percentile_ms(99),
+            "midi.rtt_max_ms": rtt.max_ms,
+            "midi.jitter_peak_ms": rtt.jitter_peak_ms,
+            "midi.lost": rtt.lost,
+            "midi.reordered": rtt.reordered,
+        },
+        detail=detail,
+    )
+
+
+def test_midi_loopback_burst_rate(midi_loopback: MidiDevice, criteria: Criteria) -> None:
+    with midi_loopback.port.open() as ports:
+        rate = burst_rate(ports)
+    criteria.check("midi.burst_rate", rate, detail="100-message bursts, doubled then bisected")
+
+
+def test_midi_loopback_sysex_integrity(midi_loopback: MidiDevice, criteria: Criteria) -> None:
+    with midi_loopback.port.open() as ports:
+        echoes = sysex_echo(ports)
+    damaged = [
+        f"{size} bytes: {'none back' if back is None else 'differs'}"
+        for size, sent, back in echoes
+        if back != sent
+    ]
+    criteria.check("midi.sysex_integrity", len(damaged), detail="\n".join(damaged))
+
+
+def test_controller_identity(midi_identity: MidiDevice, criteria: Criteria) -> None:
+    timeout_ms = 1000
+    with midi_identity.port.open() as ports:
+        reply, reply_ms = identity_query(ports, timeout_ms)
+    if reply is None:
+        criteria.check(
+            "midi.identity",
+            False,
+            detail=f"no reply from {midi_identity.name} in {timeout_ms} ms",
+            device=midi_identity.device,
+        )
+        return
+    attach_hex("identity reply", reply)
+    try:
+        identity = parse_identity_reply(reply)
+    except ValueError as exc:
+        criteria.check("midi.identity", False, detail=f"{reply.hex(' ')}: {exc}")
+        return
+    criteria.check(
+        "midi.identity",
+        identity.matches(midi_identity.manufacturer, midi_identity.family, midi_identity.model),
+        detail=f"{midi_identity.name} answered in {reply_ms:.2f} ms: {identity.describe()}",
+        device=midi_identity.device,
+        firmware=identity.firmware,
+    )

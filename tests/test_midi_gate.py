@@ -1,0 +1,111 @@
+"""The MIDI capability end to end: the bring-up gate's MIDI suite on the sim rig, clean
+and under each MIDI fault, each run as its own pytest process (its own sim)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import CHECKOUT, read_signoff
+
+SUITE = CHECKOUT / "suites" / "bringup" / "test_midi.py"
+PERIOD_MS = 128 / 48000 * 1000
+MIDI_CRITERIA = {
+    "midi.rtt_p99_ms",
+    "midi.rtt_max_ms",
+    "midi.jitter_peak_ms",
+    "midi.lost",
+    "midi.reordered",
+    "midi.sysex_integrity",
+    "midi.identity",
+    "midi.burst_rate",
+}
+
+
+def run_gate(root: Path, *args: str) -> tuple[int, str, dict[str, Any]]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(SUITE),
+            "--gate=bringup",
+            f"--reports-dir={root / 'reports'}",
+            "--build-id=b1",
+            "-p",
+            "no:cacheprovider",
+            *args,
+        ],
+        cwd=CHECKOUT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    output = proc.stdout + proc.stderr
+    return proc.returncode, output, read_signoff(root, gate="bringup")
+
+
+def verdicts(signoff: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["verdict"] for c in signoff["criteria"]}
+
+
+def test_bringup_midi_passes_on_the_sim_with_a_one_period_median(tmp_path: Path) -> None:
+    code, output, signoff = run_gate(tmp_path)
+    assert code == 0, output[-3000:]
+    assert verdicts(signoff) == dict.fromkeys(MIDI_CRITERIA, "PASS")
+    detail = next(c["detail"] for c in signoff["criteria"] if c["id"] == "midi.rtt_p99_ms")
+    median = float(re.search(r"p50 ([0-9.]+) ms", detail).group(1))  # type: ignore[union-attr]
+    assert median == pytest.approx(PERIOD_MS, abs=0.1), detail
+    controller = next(d for d in signoff["devices"] if d["id"] == "controller")
+    assert controller["firmware"] == "1.2.0.0"  # what the sim KeyLab reports
+
+
+@pytest.mark.parametrize(
+    ("fault", "failing", "message"),
+    [
+        ("midi-drop", "midi.lost", "midi.lost = "),
+        ("midi-late", "midi.rtt_p99_ms", "midi.rtt_p99_ms = "),
+        (
+            "midi-silent-identity",
+            "midi.identity",
+            "no reply from Arturia KeyLab mkII 88 in 1000 ms",
+        ),
+    ],
+)
+def test_each_midi_fault_fails_its_criterion_and_only_midi(
+    tmp_path: Path, fault: str, failing: str, message: str
+) -> None:
+    code, output, signoff = run_gate(tmp_path, "--usbgate-fault", fault)
+    assert code != 0
+    found = verdicts(signoff)
+    assert found[failing] == "FAIL", found
+    assert all(c["domain"] == "midi" for c in signoff["criteria"] if c["verdict"] == "FAIL"), found
+    assert signoff["verdict"] == "FAIL"
+    diagnosis = signoff["diagnosis"]
+    assert (diagnosis["layer"], diagnosis["domain"]) == ("application", "midi"), diagnosis
+    assert "diagnosis: application / midi" in output
+    assert message in output, output[-3000:]
+
+
+def test_unknown_port_fails_naming_the_pattern_and_the_ports(tmp_path: Path) -> None:
+    rig = tmp_path / "rig.toml"
+    text = (CHECKOUT / "rigs" / "sim.toml").read_text()
+    rig.write_text(
+        text.replace(
+            "[midi.loopback]           # the modelled DIN out -> DIN in cable\n"
+            'device = "interface"\n',
+            '[midi.loopback]\ndevice = "interface"\nport = "Nowhere MIDI 9"\n',
+        )
+    )
+    assert "Nowhere" in rig.read_text()
+    code, output, signoff = run_gate(tmp_path, f"--rig={rig}", "-k", "round_trip")
+    assert code != 0
+    assert "FAILED" in output and "test_midi_loopback_round_trip" in output
+    assert "no ports match 'Nowhere MIDI 9'" in output
+    assert "'Scarlett 4i4 4th Gen:MIDI 1 playback'" in output  # what does exist
+    assert signoff["tests"]["failed"] == 1, signoff["tests"]

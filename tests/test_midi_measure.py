@@ -1,0 +1,137 @@
+"""MIDI statistics and identity parsing, pure: exact expectations on hand-built input."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from pytest_usbgate.measure.midi_identity import (
+    IDENTITY_REQUEST,
+    is_identity_request,
+    parse_identity_reply,
+)
+from pytest_usbgate.measure.midi_loop import (
+    decode_tag,
+    encode_tag,
+    loop_stats,
+    sysex_pattern,
+)
+
+MS = 1_000_000  # ns
+
+
+def test_tags_round_trip_and_damage_is_not_a_tag() -> None:
+    for tag in (0, 1, 127, 128, 1000, 16383):
+        assert decode_tag(list(encode_tag(tag))) == tag
+    message = list(encode_tag(1000))
+    assert decode_tag([message[0], message[1], message[2] ^ 1]) is None  # one bit off
+    assert decode_tag([0x80, 7, 104]) is None  # note off
+    assert decode_tag(message[:2]) is None
+    with pytest.raises(ValueError, match="outside"):
+        encode_tag(16384)
+
+
+def arrivals(*items: tuple[int, int]) -> list[tuple[int, list[int]]]:
+    """(time in ms, tag) -> (time in ns, message)."""
+    return [(t * MS, list(encode_tag(tag))) for t, tag in items]
+
+
+def test_latency_per_tag_in_send_order() -> None:
+    sent = [0, 10 * MS, 20 * MS]
+    stats = loop_stats(sent, arrivals((2, 0), (13, 1), (21, 2)))
+    assert stats.latencies_ms == (2.0, 3.0, 1.0)
+    assert (stats.lost, stats.duplicated, stats.reordered, stats.corrupted) == (0, 0, 0, 0)
+    assert stats.jitter_peak_ms == 2.0
+    assert stats.mean_abs_dev_ms == pytest.approx(2 / 3)
+
+
+def test_lost_duplicated_reordered_and_corrupted_are_told_apart() -> None:
+    sent = [i * 10 * MS for i in range(6)]
+    got = arrivals((1, 0), (11, 1), (11, 1), (32, 3), (31, 2), (52, 5))
+    got.insert(3, (25 * MS, [0x90, 1, 2]))  # bad check nibble
+    got.append((60 * MS, list(encode_tag(9))))  # a tag never sent
+    stats = loop_stats(sent, got)
+    assert stats.lost == 1  # tag 4
+    assert stats.duplicated == 1  # tag 1 twice
+    assert stats.reordered == 1  # tag 2 after tag 3
+    assert stats.corrupted == 2
+    assert stats.latencies_ms == (1.0, 1.0, 11.0, 2.0, 2.0)
+    assert stats.received == 5
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    sent = [0] * 100
+    stats = loop_stats(sent, arrivals(*((i + 1, i) for i in range(100))))  # 1 … 100 ms
+    assert stats.percentile_ms(50) == 50.0
+    assert stats.percentile_ms(95) == 95.0
+    assert stats.percentile_ms(99) == 99.0
+    assert stats.percentile_ms(100) == stats.max_ms == 100.0
+    small = loop_stats([0, 0, 0], arrivals((3, 0), (1, 1), (2, 2)))
+    assert small.percentile_ms(50) == 2.0 and small.percentile_ms(99) == 3.0
+
+
+def test_histogram_bins_of_a_tenth_of_a_millisecond() -> None:
+    sent = [0, 0, 0, 0]
+    stats = loop_stats(
+        sent, [(int(x * MS), list(encode_tag(i))) for i, x in enumerate((0.05, 0.3, 0.35, 0.21))]
+    )
+    assert stats.histogram() == [(0.0, 1), (0.1, 0), (0.2, 1), (0.3, 2)]
+
+
+def test_nothing_back() -> None:
+    stats = loop_stats([0, 0], [])
+    assert stats.lost == 2 and stats.received == 0
+    assert math.isnan(stats.percentile_ms(99)) and stats.histogram() == []
+
+
+def test_sysex_pattern() -> None:
+    message = sysex_pattern(8)
+    assert len(message) == 8 and message[:2] == b"\xf0\x7d" and message[-1] == 0xF7
+    assert all(b < 0x80 for b in message[1:-1])
+    assert len(sysex_pattern(256)) == 256
+    with pytest.raises(ValueError):
+        sysex_pattern(3)
+
+
+KEYLAB_REPLY = bytes.fromhex("f07e000602 00206b 0200 0568 01020304 f7".replace(" ", ""))
+
+
+def test_identity_reply_of_a_keylab() -> None:
+    identity = parse_identity_reply(KEYLAB_REPLY)
+    assert identity.device_id == 0
+    assert identity.manufacturer == b"\x00\x20\x6b"
+    assert (identity.family, identity.model) == (b"\x02\x00", b"\x05\x68")
+    assert identity.firmware == "1.2.3.4"
+    assert identity.matches("00206b", "0200", "0568")
+    assert identity.matches("00206B", None, None)
+    assert not identity.matches("00206b", "0200", "0562")  # a KeyLab 49
+
+
+def test_identity_reply_tolerance() -> None:
+    one_byte = parse_identity_reply(bytes.fromhex("f07e7f060243000102000105f7"))
+    assert one_byte.device_id == 0x7F and one_byte.manufacturer == b"\x43"
+    assert one_byte.firmware == "1.5"  # a short version field
+    bare = parse_identity_reply(bytes.fromhex("f07e1006024100020003f7"))
+    assert bare.version == b"" and bare.firmware == ""
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (bytes.fromhex("907e00"), "not a SysEx"),
+        (IDENTITY_REQUEST, "not an identity reply"),
+        (bytes.fromhex("f07e000602 00206b 02 f7".replace(" ", "")), "too short"),
+        (bytes.fromhex("f07e000602 41 0200 0568 0102030405060708 f7".replace(" ", "")), "too long"),
+        (bytes.fromhex("f07e000602 41 0200 0598 f7".replace(" ", "")), "above 7F"),
+    ],
+)
+def test_identity_reply_rejects(data: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_identity_reply(data)
+
+
+def test_identity_request() -> None:
+    assert is_identity_request(IDENTITY_REQUEST, 0x00)
+    assert is_identity_request(bytes.fromhex("f07e05060 1f7".replace(" ", "")), 0x05)
+    assert not is_identity_request(bytes.fromhex("f07e050601f7"), 0x00)
