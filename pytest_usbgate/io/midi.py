@@ -96,11 +96,8 @@ def rig_midi(rig: Rig, key: str, port: str = "main") -> MidiDevice | None:
             f"names no {port!r} MIDI port for {host_platform()}; set [{key}] port = '<regex>'"
         )
     spec = PortSpec(f"{device.profile.name} ({link.device})", pattern, _rig_api(rig))
-    if caps is None:
-        return MidiDevice(link.device, device.profile.name, spec)
-    return MidiDevice(
-        link.device, device.profile.name, spec, caps.manufacturer, caps.family, caps.model
-    )
+    expected = (caps.manufacturer, caps.family, caps.model) if caps else (None, None, None)
+    return MidiDevice(link.device, device.profile.name, spec, *expected)
 
 
 def _rig_api(rig: Rig) -> str:
@@ -192,10 +189,10 @@ class MidiPorts:
                 return
 
     def close(self) -> None:
+        if self._in is not None:
+            self._in.cancel_callback()
         for port in (self._in, self._out):
             if port is not None:
-                if port is self._in:
-                    port.cancel_callback()
                 port.close_port()
                 port.delete()
         self._in = self._out = None
