@@ -1,9 +1,8 @@
 """MIDI harness floor: what our own code adds to a round trip (target p99 <= 20 us each),
 and the run time of a 1000-message loopback on the sim rig.
 
-- receive: from the input callback firing to the arrival being recorded (the callback
-  stamps the time first, then appends and wakes the sender, then the ping-pong hook
-  decodes the tag and sends the next message);
+- receive: from the input callback firing to the arrival being recorded and the sender
+  woken (the callback stamps the time first, appends, decodes the tag, sets the event);
 - send: from deciding to send (encode the next tag) to the send call itself.
 
 Both are timed around our code with a null output port, so rtmidi's own send cost is
@@ -40,15 +39,14 @@ def _p99_us(samples_ns: list[int]) -> tuple[float, float]:
 def harness_floor() -> None:
     link = MidiPorts(PortSpec("bench", "none"))
     link._out = _NullOut()
-    game = _PingPong(link, count=ROUNDS)
+    game = _PingPong(link)
     link.on_arrival = game.on_arrival
-    with game.lock:
-        game.send_next()
     receive, send = [], []
     for tag in range(ROUNDS):
+        game.send(tag)
         event = (list(encode_tag(tag)), 0.0)
         began = time.perf_counter_ns()
-        link._on_message(event, None)  # records the arrival, then sends the next
+        link._on_message(event, None)  # records the arrival, wakes the sender
         receive.append(time.perf_counter_ns() - began)
     for tag in range(ROUNDS):
         began = time.perf_counter_ns()
@@ -56,7 +54,7 @@ def harness_floor() -> None:
         link.send(message)
         send.append(time.perf_counter_ns() - began)
     median, p99 = _p99_us(receive)
-    print(f"receive (callback incl. next send): median {median:.1f} us  p99 {p99:.1f} us")
+    print(f"receive (callback, sender woken):   median {median:.1f} us  p99 {p99:.1f} us")
     median, p99 = _p99_us(send)
     print(f"send (decide -> send call):         median {median:.1f} us  p99 {p99:.1f} us")
 

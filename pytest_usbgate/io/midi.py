@@ -200,26 +200,22 @@ class MidiPorts:
 
 @final
 class _PingPong:
-    """Sends tagged messages one at a time: the next leaves from the input callback the
-    moment the outstanding one is back, so no thread wake-up sits inside the round trip."""
+    """Sends tagged messages one at a time: the input callback wakes the sender when the
+    outstanding one is back. (Sending from the callback itself would run rtmidi's JACK
+    send inside a JACK process cycle, where it can wait on the next cycle: xruns.)"""
 
-    def __init__(self, link: MidiPorts, count: int) -> None:
+    def __init__(self, link: MidiPorts) -> None:
         self.link = link
-        self.count = count
         self.sent_ns: list[int] = []
-        self.lock = threading.Lock()
-        self.progress = threading.Event()
+        self.back = threading.Event()
 
-    def send_next(self) -> None:  # with self.lock held
-        tag = len(self.sent_ns)
-        if tag < self.count:
-            self.sent_ns.append(self.link.send(encode_tag(tag)))
-        self.progress.set()
+    def send(self, tag: int) -> None:
+        self.back.clear()
+        self.sent_ns.append(self.link.send(encode_tag(tag)))
 
     def on_arrival(self, message: list[int]) -> None:
-        with self.lock:
-            if decode_tag(message) == len(self.sent_ns) - 1:
-                self.send_next()
+        if decode_tag(message) == len(self.sent_ns) - 1:
+            self.back.set()
 
 
 def without_xruns(link: MidiPorts, measure: Callable[[], T], takes: int = 3) -> T:
@@ -242,18 +238,14 @@ def round_trip(link: MidiPorts, count: int = 1000, timeout_s: float = 0.1) -> Lo
 
 def _round_trip(link: MidiPorts, count: int, timeout_s: float) -> LoopStats:
     link.take()
-    game = _PingPong(link, count)
+    game = _PingPong(link)
     link.on_arrival = game.on_arrival
     collecting = gc.isenabled()
     gc.disable()  # a collection holds the GIL for milliseconds: the callback would wait
     try:
-        with game.lock:
-            game.send_next()
-        while len(game.sent_ns) < count:
-            game.progress.clear()
-            if not game.progress.wait(timeout_s):
-                with game.lock:  # lost, or later than the timeout: go on without it
-                    game.send_next()
+        for tag in range(count):
+            game.send(tag)
+            game.back.wait(timeout_s)  # lost, or later than the timeout: go on without it
         link.wait_quiet(max(0.05, timeout_s / 2), 1.0)
     finally:
         link.on_arrival = None
