@@ -42,7 +42,8 @@ class MidiCaps:
 @dataclass(frozen=True, slots=True)
 class Profile:
     id: str
-    name: str
+    name: str  # with the maker: "Arturia KeyLab mkII 88"
+    product: str  # as the device names itself (its MIDI ports): "KeyLab mkII 88"
     vendor_id: str
     product_id: str
     speed_mbps: float
@@ -69,6 +70,7 @@ def parse_profile(data: Mapping[str, object], source: str) -> Profile:
     profile = Profile(
         id=head.text("id"),
         name=head.text("name"),
+        product=head.text("product"),
         vendor_id=head.text("vendor_id", pattern=_HEX4, what="4 lowercase hex digits"),
         product_id=head.text("product_id", pattern=_HEX4, what="4 lowercase hex digits"),
         speed_mbps=head.number("speed_mbps"),

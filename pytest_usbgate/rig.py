@@ -7,7 +7,7 @@ design gate's checks judge the rest against the device profiles (`design.py`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import final
 
@@ -47,8 +47,15 @@ class AudioLoopback:
 @final
 @dataclass(frozen=True, slots=True)
 class MidiLink:
+    """`[midi.loopback]` / `[midi.identity]`: the device, its port pattern (None: the
+    profile's), and for a loop how many messages a take sends and how fast (None: each
+    as the one before comes back); `soak_messages` is the production gate's longer take."""
+
     device: str
     port: str | None = None
+    messages: int = 1000
+    rate_per_s: float | None = None
+    soak_messages: int = 20000
 
 
 @final
@@ -143,10 +150,19 @@ def _device_ref(section: Section, devices: tuple[Device, ...]) -> str:
     return str(name)
 
 
-def _read_midi(section: Section | None, devices: tuple[Device, ...]) -> MidiLink | None:
+def _read_midi(section: Section | None, devices: tuple[Device, ...], loop: bool) -> MidiLink | None:
     if section is None:
         return None
     link = MidiLink(device=_device_ref(section, devices), port=section.text("port", None))
+    if loop:
+        link = replace(
+            link,
+            messages=section.integer("messages", link.messages, minimum=10, maximum=10**6),
+            rate_per_s=section.number("rate_per_s", None, minimum=1.0, maximum=100_000.0),
+            soak_messages=section.integer(
+                "soak_messages", link.soak_messages, minimum=10, maximum=10**7
+            ),
+        )
     section.close()
     return link
 
@@ -227,8 +243,8 @@ def parse_rig(data: dict[str, object], path: Path) -> Rig:
     midi_loopback = midi_identity = None
     midi = doc.section("midi")
     if midi is not None:
-        midi_loopback = _read_midi(midi.section("loopback"), devices)
-        midi_identity = _read_midi(midi.section("identity"), devices)
+        midi_loopback = _read_midi(midi.section("loopback"), devices, loop=True)
+        midi_identity = _read_midi(midi.section("identity"), devices, loop=False)
         midi.close()
 
     stack = None

@@ -12,6 +12,7 @@ from pytest_usbgate.measure.midi_identity import (
     parse_identity_reply,
 )
 from pytest_usbgate.measure.midi_loop import (
+    combined,
     decode_tag,
     encode_tag,
     loop_stats,
@@ -58,6 +59,23 @@ def test_lost_duplicated_reordered_and_corrupted_are_told_apart() -> None:
     assert stats.corrupted == 2
     assert stats.latencies_ms == (1.0, 1.0, 11.0, 2.0, 2.0)
     assert stats.received == 5
+
+
+def test_takes_combine_into_one_run() -> None:
+    first = loop_stats([0, 10 * MS], arrivals((2, 0), (2, 0)))  # 1 lost, 1 duplicated
+    second = loop_stats([0, 10 * MS, 20 * MS], arrivals((13, 1), (4, 0), (23, 2)))
+    both = combined([first, second])
+    assert both.sent == 5
+    assert both.latencies_ms == (2.0, 4.0, 3.0, 3.0)
+    assert (both.lost, both.duplicated, both.reordered, both.corrupted) == (1, 1, 1, 0)
+    assert both.jitter_peak_ms == 2.0
+    assert both.criteria() == {
+        "midi.rtt_p99_ms": 4.0,
+        "midi.rtt_max_ms": 4.0,
+        "midi.jitter_peak_ms": 2.0,
+        "midi.lost": 1,
+        "midi.reordered": 1,
+    }
 
 
 def test_percentiles_are_nearest_rank() -> None:

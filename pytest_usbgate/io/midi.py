@@ -8,13 +8,14 @@ The sim rig's ports are JACK MIDI ports (api "jack"); a real rig uses rtmidi's d
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, final
@@ -23,7 +24,9 @@ from pytest_usbgate.errors import InfrastructureError
 from pytest_usbgate.io import require
 from pytest_usbgate.measure.midi_identity import IDENTITY_REQUEST
 from pytest_usbgate.measure.midi_loop import (
+    MAX_TAG,
     LoopStats,
+    combined,
     decode_tag,
     encode_tag,
     loop_stats,
@@ -31,11 +34,12 @@ from pytest_usbgate.measure.midi_loop import (
 )
 
 if TYPE_CHECKING:
-    from pytest_usbgate.rig import Rig
+    from pytest_usbgate.rig import MidiLink, Rig
 
 T = TypeVar("T")
 CLIENT_NAME: Final = "usbgate"
 SYSEX_SIZES: Final = (8, 16, 64, 128, 256)
+TAKE: Final = min(1000, MAX_TAG + 1)  # messages per take of a long round trip
 Arrival = tuple[int, list[int]]
 
 
@@ -68,11 +72,13 @@ class PortSpec:
 @dataclass(frozen=True, slots=True)
 class MidiDevice:
     """A rig device's MIDI port as a test gets it (`midi_loopback`, `midi_identity`), and
-    what the device's identity reply must say (hex, from its profile; None: anything)."""
+    what the device's identity reply must say (hex, from its profile; None: anything).
+    `link` is the rig's section: for a loop, how many messages and how fast."""
 
     device: str  # the rig's device id
-    name: str  # its profile's name
+    name: str  # as the device names itself ("KeyLab mkII 88")
     port: PortSpec
+    link: MidiLink
     manufacturer: str | None = None
     family: str | None = None
     model: str | None = None
@@ -97,7 +103,7 @@ def rig_midi(rig: Rig, key: str, port: str = "main") -> MidiDevice | None:
         )
     spec = PortSpec(f"{device.profile.name} ({link.device})", pattern, _rig_api(rig))
     expected = (caps.manufacturer, caps.family, caps.model) if caps else (None, None, None)
-    return MidiDevice(link.device, device.profile.name, spec, *expected)
+    return MidiDevice(link.device, device.profile.product, spec, link, *expected)
 
 
 def _rig_api(rig: Rig) -> str:
@@ -230,46 +236,68 @@ def without_xruns(link: MidiPorts, measure: Callable[[], T], takes: int = 3) -> 
     return measure()
 
 
-def round_trip(link: MidiPorts, count: int = 1000, timeout_s: float = 0.1) -> LoopStats:
-    """`count` tagged messages, ping-pong: each leaves as the one before comes back, or
-    after `timeout_s` without it. Late replies still count, matched by tag."""
-    return without_xruns(link, lambda: _round_trip(link, count, timeout_s))
+def round_trip(
+    link: MidiPorts, count: int = 1000, rate_per_s: float | None = None, timeout_s: float = 0.1
+) -> LoopStats:
+    """`count` tagged messages. Ping-pong when `rate_per_s` is None: each leaves as the one
+    before comes back, or after `timeout_s` without it. Otherwise paced: one every
+    1/`rate_per_s` s whatever came back, several in flight when the loop is slower. Late
+    replies still count, matched by tag. Sent in takes of at most `TAKE` messages, so an
+    xrun on the sim costs one take again, not the whole run."""
+
+    def take(n: int) -> LoopStats:
+        if rate_per_s is None:
+            return _ping_pong(link, n, timeout_s)
+        return _paced(link, n, rate_per_s)
+
+    sizes = [min(TAKE, count - start) for start in range(0, count, TAKE)]
+    return combined([without_xruns(link, functools.partial(take, n)) for n in sizes])
 
 
-def _round_trip(link: MidiPorts, count: int, timeout_s: float) -> LoopStats:
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A collection holds the GIL for milliseconds: the input callback would wait."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _ping_pong(link: MidiPorts, count: int, timeout_s: float) -> LoopStats:
     link.take()
     game = _PingPong(link)
     link.on_arrival = game.on_arrival
-    collecting = gc.isenabled()
-    gc.disable()  # a collection holds the GIL for milliseconds: the callback would wait
     try:
-        for tag in range(count):
-            game.send(tag)
-            game.back.wait(timeout_s)  # lost, or later than the timeout: go on without it
-        link.wait_quiet(max(0.05, timeout_s / 2), 1.0)
+        with _gc_paused():
+            for tag in range(count):
+                game.send(tag)
+                game.back.wait(timeout_s)  # lost, or later than the timeout: go on without it
+            link.wait_quiet(max(0.05, timeout_s / 2), 1.0)
     finally:
         link.on_arrival = None
-        if collecting:
-            gc.enable()
     return loop_stats(game.sent_ns, link.take())
+
+
+def _paced(link: MidiPorts, count: int, rate_per_s: float) -> LoopStats:
+    link.take()
+    sent_ns = []
+    with _gc_paused():
+        start = time.perf_counter()
+        for tag in range(count):
+            delay = start + tag / rate_per_s - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            sent_ns.append(link.send(encode_tag(tag)))
+        link.wait_quiet(0.05, 2.0)
+    return loop_stats(sent_ns, link.take())
 
 
 def burst_lossless(link: MidiPorts, rate_per_s: float, batch: int = 100) -> bool:
     """Whether `batch` messages sent evenly at `rate_per_s` all come back once, intact."""
-    return without_xruns(link, lambda: _burst_lossless(link, rate_per_s, batch))
-
-
-def _burst_lossless(link: MidiPorts, rate_per_s: float, batch: int) -> bool:
-    link.take()
-    start = time.perf_counter()
-    sent_ns = []
-    for tag in range(batch):
-        delay = start + tag / rate_per_s - time.perf_counter()
-        if delay > 0:
-            time.sleep(delay)
-        sent_ns.append(link.send(encode_tag(tag)))
-    link.wait_quiet(0.05, 2.0)
-    stats = loop_stats(sent_ns, link.take())
+    stats = without_xruns(link, lambda: _paced(link, batch, rate_per_s))
     return stats.lost == stats.duplicated == stats.corrupted == 0
 
 

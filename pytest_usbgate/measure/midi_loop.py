@@ -89,6 +89,16 @@ class LoopStats:
             counts[i] += 1
         return [(round(i * bin_ms, 6), c) for i, c in enumerate(counts)]
 
+    def criteria(self) -> dict[str, float]:
+        """The loop's values under their criterion names (catalog.toml)."""
+        return {
+            "midi.rtt_p99_ms": self.percentile_ms(99),
+            "midi.rtt_max_ms": self.max_ms,
+            "midi.jitter_peak_ms": self.jitter_peak_ms,
+            "midi.lost": self.lost,
+            "midi.reordered": self.reordered,
+        }
+
     def summary(self) -> dict[str, float | int]:
         return {
             "sent": self.sent,
@@ -135,6 +145,18 @@ def loop_stats(sent_ns: Sequence[int], arrivals: Sequence[tuple[int, Sequence[in
         duplicated=duplicated,
         reordered=reordered,
         corrupted=corrupted,
+    )
+
+
+def combined(takes: Sequence[LoopStats]) -> LoopStats:
+    """Several takes as one (a run longer than the tag space is taken in parts)."""
+    return LoopStats(
+        sent=sum(t.sent for t in takes),
+        latencies_ms=tuple(x for t in takes for x in t.latencies_ms),
+        lost=sum(t.lost for t in takes),
+        duplicated=sum(t.duplicated for t in takes),
+        reordered=sum(t.reordered for t in takes),
+        corrupted=sum(t.corrupted for t in takes),
     )
 
 
