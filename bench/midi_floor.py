@@ -75,7 +75,8 @@ def loopback_run_time(rounds: int = 5) -> None:
         print(
             f"1000-message loopback on the sim: median {statistics.median(times):.2f} s, "
             f"max {max(times):.2f} s; p50 round trip {statistics.median(medians):.3f} ms "
-            f"(JACK period {128 / 48:.3f} ms); xruns during the runs: {session.xruns()}"
+            f"(JACK period {session.plan.blocksize / session.plan.samplerate * 1000:.3f} ms); "
+            f"xruns during the runs: {session.xruns()}"
         )
     finally:
         session.stop()

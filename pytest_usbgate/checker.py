@@ -10,8 +10,9 @@ so the test fails rather than breaks).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, NoReturn, final
 
 from pytest_usbgate.criteria import CriterionDef, Record, Verdict, failure_message
 from pytest_usbgate.errors import InfrastructureError, UsbgateError
@@ -113,6 +114,11 @@ class Criteria:
         if record.verdict is Verdict.FAIL:
             raise CriterionFailed([record], self._rig.name, self._catalog)
         return record
+
+    def fail(self, *criterion_ids: str, detail: str) -> NoReturn:
+        """Nothing could be measured (no signal, say): each criterion FAILs with `detail`."""
+        records = [self.judge(c, math.nan, detail=detail) for c in criterion_ids]
+        raise CriterionFailed(records, self._rig.name, self._catalog)
 
     def check_all(self, values: Mapping[str, float | bool], *, detail: str = "") -> list[Record]:
         """Judge and record every value (each keeps `detail`), then raise once listing

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pytest_usbgate import cli_audio
 from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.evidence.signoff import verify
@@ -85,6 +86,8 @@ def parser() -> argparse.ArgumentParser:
 
     faults = commands.add_parser("faults", help="list the sim rig's fault catalog")
     faults.set_defaults(run=_faults)
+
+    cli_audio.add_commands(commands)
     return top
 
 

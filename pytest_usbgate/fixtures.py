@@ -1,6 +1,6 @@
-"""Fixtures every gate test can use: `rig`, `gate`, `criteria`; the rig's MIDI ports
-(`midi_loopback`, `midi_identity`); the sim rig's services (`sim`, started for every
-gate run on a sim rig) and its `serial_port`."""
+"""Fixtures every gate test can use: `rig`, `gate`, `criteria`; the rig's audio loop
+(`audio_loopback`) and MIDI ports (`midi_loopback`, `midi_identity`); the sim rig's
+services (`sim`, started for every gate run on a sim rig) and its `serial_port`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.checker import Criteria
 from pytest_usbgate.errors import ConfigError, InfrastructureError, UsbgateError
+from pytest_usbgate.io.audio import AudioLoop, rig_audio
 from pytest_usbgate.io.midi import MidiDevice, rig_midi
 from pytest_usbgate.rig import Rig
 from pytest_usbgate.sim.session import SimSession, plan
@@ -123,3 +124,16 @@ def midi_loopback(rig: Rig, request: pytest.FixtureRequest) -> MidiDevice:
 def midi_identity(rig: Rig, request: pytest.FixtureRequest) -> MidiDevice:
     """The device that must answer the identity request, with what its reply must say."""
     return _midi(rig, "midi.identity", request)
+
+
+@pytest.fixture
+def audio_loopback(rig: Rig, request: pytest.FixtureRequest) -> AudioLoop:
+    """The rig's audio cable (e.g. the 4i4's line out 1 -> line in 3): `take(stimulus)`
+    plays and records in one duplex stream, closed on every path."""
+    loop = rig_audio(rig)
+    if loop is None:
+        pytest.skip(f"rig {rig.name} has no [audio.loopback]")
+    if rig.kind == "sim":  # its device lives on the sim's JACK server
+        session: SimSession = request.getfixturevalue("sim")
+        loop = replace(loop, host_xruns=session.xruns)
+    return loop

@@ -23,6 +23,7 @@ from pytest_usbgate.evidence import build
 from pytest_usbgate.evidence.allure_labels import attach_json, label_gate_test
 from pytest_usbgate.evidence.signoff import SIGNOFF
 from pytest_usbgate.fixtures import (  # noqa: F401  (fixtures)
+    audio_loopback,
     criteria,
     gate,
     midi_identity,

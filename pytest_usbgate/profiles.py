@@ -23,6 +23,8 @@ class AudioCaps:
     samplerates: tuple[int, ...]
     inputs: int
     outputs: int
+    analogue_inputs: int  # the first ones; the rest are digital loopbacks of outputs
+    device_names: dict[str, str] = field(default_factory=dict)  # platform -> re (PortAudio)
 
 
 @final
@@ -60,10 +62,14 @@ def parse_profile(data: Mapping[str, object], source: str) -> Profile:
     midi = doc.section("midi")
     caps = None
     if audio is not None:
+        names = audio.section("device_names")
+        inputs = audio.integer("inputs", minimum=1)
         caps = AudioCaps(
             samplerates=audio.integers("samplerates"),
-            inputs=audio.integer("inputs", minimum=1),
+            inputs=inputs,
             outputs=audio.integer("outputs", minimum=1),
+            analogue_inputs=audio.integer("analogue_inputs", inputs, minimum=1, maximum=inputs),
+            device_names={} if names is None else _read_names(names),
         )
         audio.close()
     midi_caps = None if midi is None else _read_midi(midi)
@@ -87,6 +93,21 @@ _PLATFORMS = ("linux", "windows")
 _HEX_BYTES = r"([0-9a-f]{2})+"
 
 
+def _read_names(section: Section) -> dict[str, str]:
+    """A regular expression per host platform; closes `section`."""
+    names = {
+        platform: section.text(platform, pattern=r".+", what="a regular expression")
+        for platform in _PLATFORMS
+    }
+    for platform, regex in names.items():
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise section.error(platform, f"not a regular expression: {exc}") from None
+    section.close()
+    return names
+
+
 def _read_midi(midi: Section) -> MidiCaps:
     names: dict[str, dict[str, str]] = {}
     table = midi.section("port_names")
@@ -94,16 +115,7 @@ def _read_midi(midi: Section) -> MidiCaps:
         for port, _ in list(table.entries()):
             per_platform = table.section(port, required=True)
             assert per_platform is not None
-            names[port] = {
-                platform: per_platform.text(platform, pattern=r".+", what="a regular expression")
-                for platform in _PLATFORMS
-            }
-            for platform, regex in names[port].items():
-                try:
-                    re.compile(regex)
-                except re.error as exc:
-                    raise per_platform.error(platform, f"not a regular expression: {exc}") from None
-            per_platform.close()
+            names[port] = _read_names(per_platform)
     identity = midi.section("identity")
     fields: dict[str, str | None] = {"manufacturer": None, "family": None, "model": None}
     if identity is not None:

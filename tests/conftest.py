@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,9 @@ from pytest_usbgate.rig import Rig, load_rig
 PACKAGE = Path(pytest_usbgate.__file__).parent
 SIM_RIG = PACKAGE / "rigs" / "sim.toml"
 CHECKOUT = PACKAGE.parent
+_SIM_LOOP = load_rig(SIM_RIG).audio_loopback
+assert _SIM_LOOP is not None
+SIM_RATE, SIM_PERIOD = _SIM_LOOP.samplerate, _SIM_LOOP.blocksize  # the sim JACK server's
 
 
 @pytest.fixture
@@ -31,11 +36,70 @@ def write_rig(folder: Path, name: str = "bench", extra: str = "", head: str | No
     return path
 
 
+def tight_rig(folder: Path) -> Path:
+    """Rig "tight": the sim rig with a design latency budget (5 ms) it cannot meet."""
+    rig = write_rig(folder, "tight")
+    sim_limit = '"audio.buffer_latency_ms" = { max = 20.0, marginal = 2.0 }'
+    assert sim_limit in rig.read_text()
+    rig.write_text(rig.read_text().replace(sim_limit, '"audio.buffer_latency_ms" = { max = 5.0 }'))
+    return rig
+
+
 def read_signoff(root: Path, build: str = "b1", gate: str = "design") -> dict[str, Any]:
     data: dict[str, Any] = json.loads(
         (root / "reports" / build / gate / "signoff.json").read_text()
     )
     return data
+
+
+def run_gate(root: Path, suite: Path, gate: str, *args: str) -> tuple[int, str, dict[str, Any]]:
+    """A gate on the sim rig as its own pytest process (its own sim): exit status, output
+    and the sign-off."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(suite),
+            f"--gate={gate}",
+            f"--reports-dir={root / 'reports'}",
+            "--build-id=b1",
+            "-p",
+            "no:cacheprovider",
+            *args,
+        ],
+        cwd=CHECKOUT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return proc.returncode, proc.stdout + proc.stderr, read_signoff(root, gate=gate)
+
+
+def verdicts(signoff: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["verdict"] for c in signoff["criteria"]}
+
+
+def assert_only_domain_fails(
+    domain: str, run: tuple[int, str, dict[str, Any]], failing: str, message: str
+) -> None:
+    """A faulted gate run: non-zero exit, `failing` FAILs, nothing outside `domain` does,
+    the diagnosis says application / `domain`, and `message` is in the output."""
+    code, output, signoff = run
+    assert code != 0
+    found = verdicts(signoff)
+    assert found[failing] == "FAIL", found
+    failed = [c for c in signoff["criteria"] if c["verdict"] == "FAIL"]
+    assert all(c["domain"] == domain for c in failed), found
+    assert signoff["verdict"] == "FAIL"
+    diagnosis = signoff["diagnosis"]
+    assert (diagnosis["layer"], diagnosis["domain"]) == ("application", domain), diagnosis
+    assert f"diagnosis: application / {domain}" in output
+    assert message in output, output[-3000:]
+
+
+def detail_of(signoff: dict[str, Any], criterion_id: str) -> str:
+    return str(next(c["detail"] for c in signoff["criteria"] if c["id"] == criterion_id))
 
 
 def survivors(pids: list[int], within_s: float) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CHECKOUT, write_rig
+from .conftest import CHECKOUT, tight_rig
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +32,7 @@ def allure() -> str:
 
 def test_failing_design_run_becomes_a_report(allure: str, tmp_path: Path) -> None:
     shutil.copytree(CHECKOUT / "suites", tmp_path / "suites")
-    rig = write_rig(
-        tmp_path, "tight", '[thresholds.design]\n"audio.buffer_latency_ms" = { max = 5.0 }\n'
-    )
+    rig = tight_rig(tmp_path)
     run = subprocess.run(
         [
             sys.executable,

@@ -19,8 +19,9 @@ def _with_profile_limit(rig: Rig, limit: Limit) -> Rig:
 
 
 def test_limit_resolves_rig_then_profile_then_default(sim_rig: Rig) -> None:
-    assert resolve_limit(BUDGET, "design", sim_rig) == (Limit(max=10.0, marginal=1.0), "default")
-    profiled = _with_profile_limit(sim_rig, Limit(max=7.0))
+    bare = dataclasses.replace(sim_rig, thresholds={})
+    assert resolve_limit(BUDGET, "design", bare) == (Limit(max=10.0, marginal=1.0), "default")
+    profiled = _with_profile_limit(bare, Limit(max=7.0))
     assert resolve_limit(BUDGET, "design", profiled) == (
         Limit(max=7.0),
         "profile focusrite-scarlett-4i4-gen4",
@@ -38,14 +39,18 @@ def test_required_follows_catalog_when_and_rig_thresholds(sim_rig: Rig) -> None:
         "rig.threshold_errors",
         "audio.buffer_latency_ms",
     ]
-    no_audio = dataclasses.replace(sim_rig, audio_loopback=None)
+    no_audio = dataclasses.replace(sim_rig, audio_loopback=None, thresholds={})
     assert required_criteria("design", no_audio, CATALOG) == [
         "rig.config_errors",
         "rig.threshold_errors",
     ]
     midi = [c for c in CATALOG if c.startswith("midi.")]  # catalog order
-    assert len(midi) == 8 and required_criteria("bringup", sim_rig, CATALOG) == midi
-    no_midi = dataclasses.replace(sim_rig, midi_loopback=None, midi_identity=None, thresholds={})
+    audio = [c for c in CATALOG if c.startswith("audio.") and "bringup" in CATALOG[c].required]
+    assert len(midi) == 8 and len(audio) == 8
+    assert required_criteria("bringup", sim_rig, CATALOG) == audio + midi
+    no_midi = dataclasses.replace(
+        sim_rig, midi_loopback=None, midi_identity=None, audio_loopback=None, thresholds={}
+    )
     assert required_criteria("bringup", no_midi, CATALOG) == []
     asked = dataclasses.replace(
         no_midi, thresholds={"bringup": {"rig.config_errors": Limit(max=0)}}
@@ -103,7 +108,7 @@ def test_not_measured_required_criterion_is_incomplete(sim_rig: Rig) -> None:
     assert result.verdict == "INCOMPLETE"
     missing = [r for r in result.records if r.verdict is Verdict.NOT_MEASURED]
     assert [(r.id, r.value, r.test, r.limit) for r in missing] == [
-        ("audio.buffer_latency_ms", None, None, Limit(max=10.0, marginal=1.0))
+        ("audio.buffer_latency_ms", None, None, Limit(max=20.0, marginal=2.0))  # the sim's
     ]
     assert result.reasons == ("not measured: audio.buffer_latency_ms",)
     assert result.diagnosis is not None
@@ -121,5 +126,6 @@ def test_interrupted_or_broken_run_never_passes(sim_rig: Rig) -> None:
 
 def test_nothing_measured_is_incomplete(sim_rig: Rig) -> None:
     no_midi = dataclasses.replace(sim_rig, midi_loopback=None, midi_identity=None, thresholds={})
-    result = decide("bringup", no_midi, CATALOG, [])
+    no_audio = dataclasses.replace(no_midi, audio_loopback=None)
+    result = decide("bringup", no_audio, CATALOG, [])
     assert (result.verdict, result.reasons) == ("INCOMPLETE", ("no criterion was measured",))

@@ -4,17 +4,23 @@ and under each MIDI fault, each run as its own pytest process (its own sim)."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import CHECKOUT, read_signoff
+from .conftest import (
+    CHECKOUT,
+    SIM_PERIOD,
+    SIM_RATE,
+    assert_only_domain_fails,
+    detail_of,
+    run_gate,
+    verdicts,
+)
 
 SUITE = CHECKOUT / "suites" / "bringup" / "test_midi.py"
-PERIOD_MS = 128 / 48000 * 1000
+PERIOD_MS = SIM_PERIOD / SIM_RATE * 1000
 MIDI_CRITERIA = {
     "midi.rtt_p99_ms",
     "midi.rtt_max_ms",
@@ -27,40 +33,17 @@ MIDI_CRITERIA = {
 }
 
 
-def run_gate(
+def run_midi(
     root: Path, *args: str, suite: Path = SUITE, gate: str = "bringup"
 ) -> tuple[int, str, dict[str, Any]]:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            str(suite),
-            f"--gate={gate}",
-            f"--reports-dir={root / 'reports'}",
-            "--build-id=b1",
-            "-p",
-            "no:cacheprovider",
-            *args,
-        ],
-        cwd=CHECKOUT,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    output = proc.stdout + proc.stderr
-    return proc.returncode, output, read_signoff(root, gate=gate)
-
-
-def verdicts(signoff: dict[str, Any]) -> dict[str, str]:
-    return {c["id"]: c["verdict"] for c in signoff["criteria"]}
+    return run_gate(root, suite, gate, *args)
 
 
 def test_bringup_midi_passes_on_the_sim_with_a_one_period_median(tmp_path: Path) -> None:
-    code, output, signoff = run_gate(tmp_path)
-    assert code == 0, output[-3000:]
-    assert verdicts(signoff) == dict.fromkeys(MIDI_CRITERIA, "PASS")
-    detail = next(c["detail"] for c in signoff["criteria"] if c["id"] == "midi.rtt_p99_ms")
+    _, output, signoff = run_midi(tmp_path)  # INCOMPLETE: the audio suite did not run
+    midi = {k: v for k, v in verdicts(signoff).items() if k.startswith("midi.")}
+    assert midi == dict.fromkeys(MIDI_CRITERIA, "PASS"), output[-3000:]
+    detail = detail_of(signoff, "midi.rtt_p99_ms")
     median = float(re.search(r"p50 ([0-9.]+) ms", detail).group(1))  # type: ignore[union-attr]
     assert median == pytest.approx(PERIOD_MS, abs=0.1), detail
     controller = next(d for d in signoff["devices"] if d["id"] == "controller")
@@ -82,16 +65,7 @@ def test_bringup_midi_passes_on_the_sim_with_a_one_period_median(tmp_path: Path)
 def test_each_midi_fault_fails_its_criterion_and_only_midi(
     tmp_path: Path, fault: str, failing: str, message: str
 ) -> None:
-    code, output, signoff = run_gate(tmp_path, "--usbgate-fault", fault)
-    assert code != 0
-    found = verdicts(signoff)
-    assert found[failing] == "FAIL", found
-    assert all(c["domain"] == "midi" for c in signoff["criteria"] if c["verdict"] == "FAIL"), found
-    assert signoff["verdict"] == "FAIL"
-    diagnosis = signoff["diagnosis"]
-    assert (diagnosis["layer"], diagnosis["domain"]) == ("application", "midi"), diagnosis
-    assert "diagnosis: application / midi" in output
-    assert message in output, output[-3000:]
+    assert_only_domain_fails("midi", run_midi(tmp_path, "--usbgate-fault", fault), failing, message)
 
 
 def test_unknown_port_fails_naming_the_pattern_and_the_ports(tmp_path: Path) -> None:
@@ -105,7 +79,7 @@ def test_unknown_port_fails_naming_the_pattern_and_the_ports(tmp_path: Path) -> 
         )
     )
     assert "Nowhere" in rig.read_text()
-    code, output, signoff = run_gate(tmp_path, f"--rig={rig}", "-k", "round_trip")
+    code, output, signoff = run_midi(tmp_path, f"--rig={rig}", "-k", "round_trip")
     assert code != 0
     assert "FAILED" in output and "test_midi_loopback_round_trip" in output
     assert "no ports match 'Nowhere MIDI 9'" in output
@@ -119,11 +93,11 @@ def test_production_soak_paced_at_the_rigs_rate(tmp_path: Path) -> None:
     rig.write_text(text.replace("soak_messages = 5000 ", "soak_messages = 300\nrate_per_s = 50 "))
     assert "rate_per_s = 50" in rig.read_text()
     soak = CHECKOUT / "suites" / "production" / "test_midi_soak.py"
-    code, output, signoff = run_gate(tmp_path, f"--rig={rig}", suite=soak, gate="production")
+    code, output, signoff = run_midi(tmp_path, f"--rig={rig}", suite=soak, gate="production")
     assert code == 0, output[-3000:]
     soaked = {"midi.rtt_p99_ms", "midi.rtt_max_ms", "midi.jitter_peak_ms", "midi.lost"}
     assert verdicts(signoff) == dict.fromkeys(soaked | {"midi.reordered"}, "PASS")
-    detail = next(c["detail"] for c in signoff["criteria"] if c["id"] == "midi.lost")
+    detail = detail_of(signoff, "midi.lost")
     found = re.match(r"300 sent in ([0-9.]+) s, 300 back", detail)
     assert found, detail
     # 299 gaps of 1/50 s; ping-pong would take 0.8 s, or 2.4 s with two takes again on xruns

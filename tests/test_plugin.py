@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import CHECKOUT, read_signoff, write_rig
+from .conftest import CHECKOUT, read_signoff, tight_rig, write_rig
 
 GATE_TESTS = """
 import pytest
@@ -82,7 +82,7 @@ def test_passing_gate_exits_0_with_signoff(pytester: pytest.Pytester) -> None:
     )
     assert (doc["verdict"], doc["diagnosis"]) == ("PASS", None)
     assert [(c["id"], c["value"], c["verdict"], c["limit_source"]) for c in doc["criteria"]] == [
-        ("audio.buffer_latency_ms", 4.0, "PASS", "default"),
+        ("audio.buffer_latency_ms", 4.0, "PASS", "rig"),
         ("rig.config_errors", 0.0, "PASS", "default"),
         ("rig.threshold_errors", 0.0, "PASS", "default"),
     ]
@@ -104,7 +104,7 @@ def test_passing_gate_exits_0_with_signoff(pytester: pytest.Pytester) -> None:
             "usbgate devices: interface=Focusrite Scarlett 4i4 4th Gen 1235:821a, "
             "controller=Arturia KeyLab mkII 88 1c75:02cb",
             "criterion*measured*limit*verdict*limit from*layer / domain",
-            "audio.buffer_latency_ms*4.0 ms*≤ 10.0 ms*PASS*default*application / audio",
+            "audio.buffer_latency_ms*4.0 ms*≤ 20.0 ms*PASS*rig*application / audio",
             "gate design on rig sim: PASS (3 PASS)",
             "sign-off: *reports/b1/design/signoff.json",
         ]
@@ -150,17 +150,17 @@ def test_without_gate_the_plugin_stays_out_of_the_way(pytester: pytest.Pytester)
 
 
 def test_failing_criterion_fails_test_gate_and_exit_status(pytester: pytest.Pytester) -> None:
-    gate_tests(pytester, budget=12.5)
+    gate_tests(pytester, budget=25.0)
     result = pytester.runpytest("--gate=design", "--build-id=b1")
     assert result.ret == 1
     result.assert_outcomes(passed=1, failed=1, deselected=2)
     result.stdout.fnmatch_lines(
         [
-            "E*audio.buffer_latency_ms = 12.5 ms > 10.0 ms (rig sim, design)",
+            "E*audio.buffer_latency_ms = 25.0 ms > 20.0 ms (rig sim, design)",
             "E*layer application / domain audio: lower audio.loopback.blocksize or periods*",
-            "audio.buffer_latency_ms*12.5 ms*≤ 10.0 ms*FAIL*default*application / audio",
+            "audio.buffer_latency_ms*25.0 ms*≤ 20.0 ms*FAIL*rig*application / audio",
             "gate design on rig sim: FAIL (2 PASS, 1 FAIL)",
-            "diagnosis: application / audio: audio.buffer_latency_ms = 12.5 ms (limit ≤ 10.0 ms); "
+            "diagnosis: application / audio: audio.buffer_latency_ms = 25.0 ms (limit ≤ 20.0 ms); "
             "lower audio.loopback.blocksize or periods, or raise the latency limit",
         ]
     )
@@ -185,7 +185,7 @@ def test_failing_criterion_fails_test_gate_and_exit_status(pytester: pytest.Pyte
 
 
 def test_marginal_passes_and_is_flagged(pytester: pytest.Pytester) -> None:
-    gate_tests(pytester, budget=9.5)
+    gate_tests(pytester, budget=19.0)
     result = pytester.runpytest("--gate=design", "--build-id=b1")
     assert result.ret == 0
     result.stdout.fnmatch_lines(["gate design on rig sim: PASS (2 PASS, 1 MARGINAL)"])
@@ -210,7 +210,7 @@ def test_required_criterion_never_measured_is_incomplete(pytester: pytest.Pytest
     assert doc["incomplete_reasons"] == ["not measured: audio.buffer_latency_ms"]
     result.stdout.fnmatch_lines(
         [
-            "audio.buffer_latency_ms*—*≤ 10.0 ms*NOT_MEASURED*",
+            "audio.buffer_latency_ms*—*≤ 20.0 ms*NOT_MEASURED*",
             "gate design on rig sim: INCOMPLETE (2 PASS, 1 NOT_MEASURED)",
         ]
     )
@@ -242,15 +242,13 @@ def test_real_design_suite_fails_on_a_threshold_the_sim_cannot_meet(
     pytester: pytest.Pytester,
 ) -> None:
     shutil.copytree(CHECKOUT / "suites", pytester.path / "suites")
-    rig = write_rig(
-        pytester.path, "tight", '[thresholds.design]\n"audio.buffer_latency_ms" = { max = 5.0 }\n'
-    )
+    rig = tight_rig(pytester.path)
     result = pytester.runpytest("suites", "--gate=design", "--build-id=b1", f"--rig={rig}")
     assert result.ret == 1
     result.stdout.fnmatch_lines(
         [
-            "E*audio.buffer_latency_ms = 8.0 ms > 5.0 ms (rig tight, design)",
-            "audio.buffer_latency_ms*8.0 ms*≤ 5.0 ms*FAIL*rig*application / audio",
+            "E*audio.buffer_latency_ms = 16.0 ms > 5.0 ms (rig tight, design)",
+            "audio.buffer_latency_ms*16.0 ms*≤ 5.0 ms*FAIL*rig*application / audio",
             "gate design on rig tight: FAIL*",
         ]
     )
@@ -435,7 +433,7 @@ def test_pid():
 """
 
 
-@pytest.mark.parametrize(("budget", "ret", "verdict"), [(4.0, 0, "PASS"), (20.0, 1, "FAIL")])
+@pytest.mark.parametrize(("budget", "ret", "verdict"), [(4.0, 0, "PASS"), (25.0, 1, "FAIL")])
 def test_xdist_workers_report_to_one_verdict(
     pytester: pytest.Pytester, budget: float, ret: int, verdict: str
 ) -> None:

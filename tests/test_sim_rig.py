@@ -18,8 +18,10 @@ from pytest_usbgate.io import require
 from pytest_usbgate.measure.delay import DelayEstimate, estimate_delay, log_spaced_multitone
 from pytest_usbgate.sim.session import SimSession
 
+from .conftest import SIM_PERIOD, SIM_RATE
+
 usb_core = require("usb.core")
-RATE, PERIOD = 48000, 128
+RATE, PERIOD = SIM_RATE, SIM_PERIOD
 TAKES = 5  # a take with an xrun is taken again: the machine may be busy, the sim is not wrong
 DEVNODE_4I4 = "/sys/bus/usb/devices/1-1"
 

@@ -8,20 +8,19 @@ The sim rig's ports are JACK MIDI ports (api "jack"); a real rig uses rtmidi's d
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 from pytest_usbgate.errors import InfrastructureError
 from pytest_usbgate.io import require
+from pytest_usbgate.io.takes import undisturbed
 from pytest_usbgate.measure.midi_identity import IDENTITY_REQUEST
 from pytest_usbgate.measure.midi_loop import (
     MAX_TAG,
@@ -225,15 +224,8 @@ class _PingPong:
 
 
 def without_xruns(link: MidiPorts, measure: Callable[[], T], takes: int = 3) -> T:
-    """`measure()` again while the host reports xruns during it (at most `takes` times;
-    the last take stands if every one had them)."""
-    xruns = link.spec.host_xruns
-    for _ in range(takes - 1):
-        before = xruns() if xruns is not None else 0
-        result = measure()
-        if xruns is None or xruns() == before:
-            return result
-    return measure()
+    """`measure()` again while the host reports xruns during it (`io.takes`)."""
+    return undisturbed(link.spec.host_xruns, measure, takes)[0]
 
 
 def round_trip(
@@ -254,28 +246,15 @@ def round_trip(
     return combined([without_xruns(link, functools.partial(take, n)) for n in sizes])
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """A collection holds the GIL for milliseconds: the input callback would wait."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def _ping_pong(link: MidiPorts, count: int, timeout_s: float) -> LoopStats:
     link.take()
     game = _PingPong(link)
     link.on_arrival = game.on_arrival
     try:
-        with _gc_paused():
-            for tag in range(count):
-                game.send(tag)
-                game.back.wait(timeout_s)  # lost, or later than the timeout: go on without it
-            link.wait_quiet(max(0.05, timeout_s / 2), 1.0)
+        for tag in range(count):
+            game.send(tag)
+            game.back.wait(timeout_s)  # lost, or later than the timeout: go on without it
+        link.wait_quiet(max(0.05, timeout_s / 2), 1.0)
     finally:
         link.on_arrival = None
     return loop_stats(game.sent_ns, link.take())
@@ -284,14 +263,13 @@ def _ping_pong(link: MidiPorts, count: int, timeout_s: float) -> LoopStats:
 def _paced(link: MidiPorts, count: int, rate_per_s: float) -> LoopStats:
     link.take()
     sent_ns = []
-    with _gc_paused():
-        start = time.perf_counter()
-        for tag in range(count):
-            delay = start + tag / rate_per_s - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            sent_ns.append(link.send(encode_tag(tag)))
-        link.wait_quiet(0.05, 2.0)
+    start = time.perf_counter()
+    for tag in range(count):
+        delay = start + tag / rate_per_s - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        sent_ns.append(link.send(encode_tag(tag)))
+    link.wait_quiet(0.05, 2.0)
     return loop_stats(sent_ns, link.take())
 
 

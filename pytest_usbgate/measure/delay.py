@@ -73,11 +73,18 @@ def _tone_phasors(x: Samples, tone: Multitone) -> npt.NDArray[np.complex128]:
 
 
 def estimate_delay(
-    stimulus: Samples, capture: Samples, tone: Multitone, start: int, settle_periods: int = 1
+    stimulus: Samples,
+    capture: Samples,
+    tone: Multitone,
+    start: int,
+    settle_periods: int = 1,
+    lag: int | None = None,
 ) -> DelayEstimate:
     """Delay of `capture` against `stimulus`, where the multitone begins at `start` in
-    `stimulus`; the analysis window is one period after `settle_periods` periods."""
-    lag = coarse_lag(stimulus, capture)
+    `stimulus`; the analysis window is one period after `settle_periods` periods.
+    `lag`: the whole-sample lag when already known (else `coarse_lag`)."""
+    if lag is None:
+        lag = coarse_lag(stimulus, capture)
     at = start + settle_periods * tone.period
     if at + lag + tone.period > len(capture) or at + tone.period > len(stimulus):
         raise ValueError("capture too short for the analysis window after the delay")

@@ -1,0 +1,222 @@
+"""The rig's audio loop through sounddevice (PortAudio): one duplex stream per take,
+playback padded with silence (the stimulus's tail), every input recorded so a return
+on the wrong input is named, xrun flags counted as a cross-check. The analysis is pure
+(`measure.analysis`); this module only moves samples.
+
+The sim rig's device is a JACK client (PortAudio's JACK host API); a real rig's is
+found by the profile's `[audio.device_names]` for this platform.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, final
+
+import numpy as np
+import numpy.typing as npt
+
+from pytest_usbgate.errors import InfrastructureError
+from pytest_usbgate.io import require
+from pytest_usbgate.io.midi import host_platform
+from pytest_usbgate.io.takes import undisturbed
+from pytest_usbgate.measure.analysis import AudioAnalysis, SignalError, analyze
+from pytest_usbgate.measure.quality import band_rms, crosstalk_db
+from pytest_usbgate.measure.stimulus import Stimulus
+
+if TYPE_CHECKING:
+    from pytest_usbgate.checker import Criteria
+    from pytest_usbgate.rig import Rig
+
+TAKES = 6  # a take during which the host reported an xrun is taken again
+
+
+class DeviceNotFound(AssertionError):
+    """The rig lacks the audio device a test needs: the test FAILs."""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class AudioLoop:
+    """The rig's `[audio.loopback]` as a test gets it (`audio_loopback`)."""
+
+    label: str  # "Focusrite Scarlett 4i4 4th Gen (interface)"
+    pattern: str  # PortAudio device name, re.search
+    output: int  # channels count from 1
+    input: int
+    samplerate: int
+    blocksize: int
+    outputs: int
+    inputs: int
+    analogue_inputs: int  # inputs beyond these are digital loopbacks of the outputs
+    host_xruns: Callable[[], int] | None = field(default=None, compare=False)
+
+    def stimulus(self, kind: str, seconds: float, **settings: Any) -> Stimulus:
+        return Stimulus(kind, self.samplerate, seconds, **settings)
+
+    def take(self, stimulus: Stimulus) -> AudioTake:
+        """Play `stimulus` out of `output` and record every input, in one duplex stream;
+        again (up to TAKES times) while the host or PortAudio report xruns during it."""
+        take, number = undisturbed(
+            self.host_xruns, lambda: _take(self, stimulus), TAKES, lambda t: t.xruns == 0
+        )
+        return replace(take, number=number)
+
+
+def rig_audio(rig: Rig) -> AudioLoop | None:
+    loop = rig.audio_loopback
+    if loop is None:
+        return None
+    device = rig.device(loop.device)
+    caps = device.profile.audio
+    pattern = caps.device_names.get(host_platform()) if caps else None
+    if caps is None or pattern is None:
+        raise InfrastructureError(
+            f"{rig.path}: [audio.loopback] device {loop.device} ({device.profile.name}): its "
+            f"profile names no PortAudio device for {host_platform()}"
+        )
+    return AudioLoop(
+        label=f"{device.profile.name} ({loop.device})",
+        pattern=pattern,
+        output=loop.output,
+        input=loop.input,
+        samplerate=loop.samplerate,
+        blocksize=loop.blocksize,
+        outputs=caps.outputs,
+        inputs=caps.inputs,
+        analogue_inputs=caps.analogue_inputs,
+    )
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class AudioTake:
+    loop: AudioLoop
+    stimulus: Stimulus
+    recorded: npt.NDArray[np.float64]  # frames x inputs
+    flags: int  # PortAudio callbacks with input overflow / output underflow
+    host_xruns: int  # the host's own count during the take (the sim's JACK server)
+    driver_latency_s: float | None  # what PortAudio says input + output latency is, if sane
+    number: int = 1  # of the takes (earlier ones had xruns)
+
+    @property
+    def xruns(self) -> int:
+        return self.flags + self.host_xruns
+
+    def channel(self, input_number: int) -> npt.NDArray[np.float64]:
+        return np.asarray(self.recorded[:, input_number - 1], dtype=np.float64)
+
+    def returned(self) -> npt.NDArray[np.float64]:
+        return self.channel(self.loop.input)
+
+    def analyze(self, criteria: Criteria, *judged: str) -> AudioAnalysis:
+        """The analysis of the loop's input. No usable return: each criterion in `judged`
+        FAILs with the reason (naming the input that got the stimulus instead, if any)."""
+        output = f"output {self.loop.output}"
+        try:
+            return analyze(self.stimulus, self.returned(), f"input {self.loop.input}", output)
+        except SignalError as exc:
+            reason = str(exc)
+        criteria.fail(*judged, detail=reason + self._elsewhere())
+
+    def _elsewhere(self) -> str:
+        """Where the stimulus came back instead, if it did."""
+        levels = {
+            n: band_rms(self.channel(n), self.loop.samplerate) for n in self._other_analogue()
+        }
+        if not levels:
+            return ""
+        best = max(levels, key=levels.__getitem__)
+        driven = band_rms(self.returned(), self.loop.samplerate)
+        if levels[best] > 100 * max(driven, 1e-9):
+            return f"; it came back on input {best} instead: check the cable or the rig's input"
+        return ""
+
+    def crosstalk_db(self) -> float:
+        """The loudest undriven analogue input against the driven one."""
+        rate = self.loop.samplerate
+        return max(
+            (crosstalk_db(self.returned(), self.channel(n), rate) for n in self._other_analogue()),
+            default=float("nan"),
+        )
+
+    def _other_analogue(self) -> list[int]:
+        return [n for n in range(1, self.loop.analogue_inputs + 1) if n != self.loop.input]
+
+
+def _sane_latency_s(reported_s: float) -> float | None:
+    """PortAudio's latency, or None where a host API reports nonsense (DOMAIN.md §7: wrong
+    or zero on several; JACK's reads as days)."""
+    return reported_s if 0.0 < reported_s < 10.0 else None
+
+
+def _pick_device(sd: Any, loop: AudioLoop) -> int:
+    devices: Sequence[dict[str, Any]] = sd.query_devices()
+    matches = [
+        i
+        for i, d in enumerate(devices)
+        if re.search(loop.pattern, d["name"])
+        and d["max_input_channels"] >= loop.inputs
+        and d["max_output_channels"] >= loop.outputs
+    ]
+    if len(matches) != 1:
+        found = "no" if not matches else str(len(matches))
+        listing = ", ".join(repr(d["name"]) for d in devices) or "none"
+        raise DeviceNotFound(
+            f"audio device of {loop.label}: {found} devices with {loop.inputs} inputs and "
+            f"{loop.outputs} outputs match {loop.pattern!r}; the devices that exist: {listing}"
+        )
+    return matches[0]
+
+
+def _take(loop: AudioLoop, stimulus: Stimulus) -> AudioTake:
+    sd = require("sounddevice")
+    signal = stimulus.render().astype(np.float32)
+    frames = len(signal)
+    played = np.zeros((frames, loop.outputs), dtype=np.float32)
+    played[:, loop.output - 1] = signal
+    recorded = np.zeros((frames, loop.inputs), dtype=np.float32)
+    position = [0]
+    flags = [0]
+    done = threading.Event()
+
+    def callback(indata: Any, outdata: Any, count: int, _time: Any, status: Any) -> None:
+        if status.input_overflow or status.output_underflow:
+            flags[0] += 1
+        at = position[0]
+        n = max(0, min(count, frames - at))
+        outdata[:n] = played[at : at + n]
+        outdata[n:] = 0
+        recorded[at : at + n] = indata[:n]
+        position[0] = at + count
+        if at + count >= frames:
+            done.set()
+
+    device = _pick_device(sd, loop)
+    before = loop.host_xruns() if loop.host_xruns else 0
+    stream = sd.Stream(
+        samplerate=loop.samplerate,
+        blocksize=loop.blocksize,
+        device=(device, device),
+        channels=(loop.inputs, loop.outputs),
+        dtype="float32",
+        dither_off=True,  # bit-exact output (DOMAIN.md §7)
+        callback=callback,
+    )
+    with stream:
+        latency = stream.latency  # (input, output) seconds: reported, not measured
+        if not done.wait(frames / loop.samplerate + 5.0):
+            raise InfrastructureError(
+                f"audio stream on {loop.label} stopped: {position[0]} of {frames} frames"
+            )
+    after = loop.host_xruns() if loop.host_xruns else 0
+    return AudioTake(
+        loop=loop,
+        stimulus=stimulus,
+        recorded=recorded.astype(np.float64),
+        flags=flags[0],
+        host_xruns=after - before,
+        driver_latency_s=_sane_latency_s(float(latency[0]) + float(latency[1])),
+    )
