@@ -16,6 +16,7 @@ import pytest
 
 from pytest_usbgate.io import require
 from pytest_usbgate.measure.delay import DelayEstimate, estimate_delay, log_spaced_multitone
+from pytest_usbgate.sim.jack_server import open_client
 from pytest_usbgate.sim.session import SimSession
 
 from .conftest import SIM_PERIOD, SIM_RATE
@@ -202,12 +203,11 @@ class _MidiProbe:
     unless the server reports an xrun (then the take is not valid)."""
 
     def __init__(self, server: str, device_port: str, count: int) -> None:
-        jack = require("jack")
         self.count = count
         self.sent_frame: dict[int, int] = {}
         self.latency_frames: dict[int, int] = {}
         self.xruns = 0
-        self.client = jack.Client("usbgate-probe", no_start_server=True, servername=server)
+        self.client = open_client("usbgate-probe", server)
         self.period = self.client.blocksize
         out = self.client.midi_outports.register("out")
         inp = self.client.midi_inports.register("in")

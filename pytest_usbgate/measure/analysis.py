@@ -13,6 +13,7 @@ whatever the stimulus allows (see `analyze`). Both arrays start at playback star
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -67,10 +68,10 @@ class AudioAnalysis:
         out: dict[str, Any] = {
             "kind": self.kind,
             "samplerate": self.samplerate,
-            "latency_samples": round(self.latency_samples, 6),
-            "latency_ms": round(self.latency_ms, 6),
+            "latency_samples": round(self.latency_samples, 6) + 0.0,  # never -0.0
+            "latency_ms": round(self.latency_ms, 6) + 0.0,
             "polarity": self.polarity,
-            "gain_db": round(self.gain_db, 4),
+            "gain_db": round(self.gain_db, 4) + 0.0,
             "level_dbfs": round(self.level_dbfs, 2),
             "peak_dbfs": round(self.peak_dbfs, 2),
             "latency_spread_samples": round(self.latency_spread_samples, 6),
@@ -94,7 +95,7 @@ def check_signal(
     """(level, peak) of the return in dBFS; SignalError when there is none or it clips.
     Reads `capture` (an array or a memory map) piece by piece."""
     energy, top, count = 0.0, 0.0, 0
-    for piece in _pieces(capture[stimulus.start : stimulus.total]):
+    for piece in _pieces(capture, stimulus.start, stimulus.total):
         x = np.asarray(piece, dtype=np.float64)
         energy += float(np.dot(x, x))
         top = max(top, float(np.max(np.abs(x))))
@@ -230,7 +231,7 @@ def _sine(stimulus: Stimulus, capture: Samples, level: float, peak: float) -> Au
         fraction = -float(np.angle(ratio * polarity)) / (2 * np.pi) * cycle
         candidates.append((abs(fraction), polarity, fraction))
     _, polarity, fraction = min(candidates)
-    fits = fit_blocks(_pieces(capture[lo:hi]), rate, f, first_sample=lo)
+    fits = fit_blocks(_pieces(capture, lo, hi), rate, f, first_sample=lo)
     quiet = stimulus.level_dbfs <= DR_TONE_AT_OR_BELOW_DBFS
     return AudioAnalysis(
         kind="sine",
@@ -247,8 +248,10 @@ def _sine(stimulus: Stimulus, capture: Samples, level: float, peak: float) -> Au
     )
 
 
-def _pieces(x: Samples, size: int = 1 << 20) -> list[Samples]:
-    return [x[i : i + size] for i in range(0, len(x), size)]
+def _pieces(x: Samples, lo: int, hi: int, size: int = 1 << 20) -> Iterator[Samples]:
+    """x[lo:hi] a piece at a time: a memory-mapped capture is read only as it is used."""
+    for at in range(lo, min(hi, len(x)), size):
+        yield np.asarray(x[at : min(at + size, hi)], dtype=np.float64)
 
 
 def _sweep(

@@ -14,13 +14,30 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 from pytest_usbgate.errors import InfrastructureError
 from pytest_usbgate.sim.procs import Service
 
 NAME_POOL: Final = tuple(f"usbgate-{i}" for i in range(8))
 EARLY_EXIT_S: Final = 0.25  # jackd refusing a taken name exits within this
+OPEN_TIMEOUT_S: Final = 10.0
+
+
+def open_client(name: str, server: str, timeout_s: float = OPEN_TIMEOUT_S) -> Any:
+    """A JACK-Client client of `server`, trying again while the server starts or refuses
+    for a moment (with two servers starting at once JACK2 answers "server_error" now
+    and then)."""
+    import jack  # type: ignore[import-untyped]  # JACK-Client (no types); needs libjack
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return jack.Client(name, servername=server, no_start_server=True)
+        except jack.JackOpenError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def client_env(server: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ from typing import Any, Final
 from pytest_usbgate.errors import InfrastructureError
 from pytest_usbgate.io.qmp import QmpClient
 from pytest_usbgate.rig import Rig, SimModel
-from pytest_usbgate.sim.jack_server import client_env, start_jackd
+from pytest_usbgate.sim.jack_server import client_env, open_client, start_jackd
 from pytest_usbgate.sim.model.midi import keylab_identity_reply
 from pytest_usbgate.sim.preload import closing_preload_leaks
 from pytest_usbgate.sim.procs import Service, wait_until
@@ -233,13 +233,11 @@ class SimSession:
         )
 
     def _watch_xruns(self) -> None:
-        import jack  # type: ignore[import-untyped]  # JACK-Client (no types); needs libjack
-
         def count(_delay_us: float) -> None:
             self._xruns += 1
 
         with _stderr_silenced():  # libjack's metadata-database complaints
-            self._watch = jack.Client("usbgate-xruns", no_start_server=True, servername=self.server)
+            self._watch = open_client("usbgate-xruns", self.server)
         self._watch.set_xrun_callback(count)
         self._watch.activate()  # no ports, no process callback: nothing of ours runs per cycle
 

@@ -12,13 +12,13 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pytest_usbgate.sim.jack_server import open_client
 from pytest_usbgate.sim.model.audio import Cable, CableParams
 from pytest_usbgate.sim.model.midi import (
     Event,
@@ -28,23 +28,9 @@ from pytest_usbgate.sim.model.midi import (
     MidiLoop,
 )
 
-OPEN_TIMEOUT_S = 10.0
 
-
-def _open_client(jack: Any, name: str, server: str) -> Any:
-    """Connect to the server, waiting while it starts."""
-    deadline = time.monotonic() + OPEN_TIMEOUT_S
-    while True:
-        try:
-            return jack.Client(name, servername=server, no_start_server=True)
-        except jack.JackOpenError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
-
-
-def _audio_device(jack: Any, server: str, spec: dict[str, Any]) -> Any:
-    client = _open_client(jack, spec["client"], server)
+def _audio_device(server: str, spec: dict[str, Any]) -> Any:
+    client = open_client(spec["client"], server)
     inputs = [client.inports.register(f"playback_{i}") for i in range(1, spec["outputs"] + 1)]
     outputs = [client.outports.register(f"capture_{i}") for i in range(1, spec["inputs"] + 1)]
     cable = Cable(CableParams(samplerate=client.samplerate, **spec["cable"]))
@@ -106,15 +92,13 @@ def _midi_ports(client: Any, specs: list[dict[str, Any]]) -> Callable[[int], Non
 
 
 def main(argv: list[str]) -> int:
-    import jack  # type: ignore[import-untyped]  # JACK-Client (no types); needs libjack
-
     config = json.loads(Path(argv[1]).read_text())
     server = config["server"]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    clients = [_audio_device(jack, server, spec) for spec in config["audio"]]
+    clients = [_audio_device(server, spec) for spec in config["audio"]]
     for spec in config["midi"]:
-        client = _open_client(jack, spec["client"], server)
+        client = open_client(spec["client"], server)
         client.set_process_callback(_midi_ports(client, spec["ports"]))
         clients.append(client)
     for client in clients:
