@@ -98,6 +98,18 @@ def assert_only_domain_fails(
     assert message in output, output[-3000:]
 
 
+def allure_results(root: Path, build: str = "b1", gate: str = "design") -> list[dict[str, Any]]:
+    folder = root / "reports" / build / gate / "allure-results"
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*-result.json"))]
+
+
+def attachments(root: Path, gate: str, test: str) -> dict[str, tuple[str, Path]]:
+    """A test's Allure attachments: name -> (type, file)."""
+    folder = root / "reports" / "b1" / gate / "allure-results"
+    (result,) = [r for r in allure_results(root, gate=gate) if r["name"] == test]
+    return {a["name"]: (a["type"], folder / a["source"]) for a in result["attachments"]}
+
+
 def detail_of(signoff: dict[str, Any], criterion_id: str) -> str:
     return str(next(c["detail"] for c in signoff["criteria"] if c["id"] == criterion_id))
 

@@ -3,6 +3,7 @@ clean and under each audio fault, each run as its own pytest process (its own si
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,15 @@ import pytest
 
 from pytest_usbgate.rig import Rig
 
-from .conftest import CHECKOUT, SIM_PERIOD, assert_only_domain_fails, detail_of, run_gate, verdicts
+from .conftest import (
+    CHECKOUT,
+    SIM_PERIOD,
+    assert_only_domain_fails,
+    attachments,
+    detail_of,
+    run_gate,
+    verdicts,
+)
 
 SUITE = CHECKOUT / "suites" / "bringup" / "test_audio.py"
 AUDIO_CRITERIA = {
@@ -42,6 +51,17 @@ def test_bringup_audio_passes_on_the_sim_at_the_models_delay(tmp_path: Path, sim
     assert periods in (1, 2, 3), latency
     assert latency == pytest.approx(truth + periods * SIM_PERIOD, abs=0.01)
     assert [k for k, v in found.items() if v == "FAIL"] == []
+    evidence = {
+        "test_audio_round_trip_latency": "correlation peak",
+        "test_audio_thd_n_and_glitches": "spectrum",
+        "test_audio_frequency_response": "frequency response",
+    }
+    for test, plot in evidence.items():
+        attached = attachments(tmp_path, "bringup", test)
+        assert attached[plot][0] == "image/png", attached
+        assert attached[plot][1].read_bytes()[:4] == b"\x89PNG"
+        summary = json.loads(attached["audio summary"][1].read_text())
+        assert summary["latency_samples"] == pytest.approx(latency, abs=0.01)
 
 
 @pytest.mark.parametrize(
@@ -59,6 +79,12 @@ def test_bringup_audio_passes_on_the_sim_at_the_models_delay(tmp_path: Path, sim
 def test_each_audio_fault_fails_its_criterion_and_only_audio(
     tmp_path: Path, fault: str, failing: str, message: str
 ) -> None:
-    assert_only_domain_fails(
-        "audio", run_gate(tmp_path, SUITE, "bringup", "--usbgate-fault", fault), failing, message
-    )
+    run = run_gate(tmp_path, SUITE, "bringup", "--usbgate-fault", fault)
+    assert_only_domain_fails("audio", run, failing, message)
+    if fault == "audio-dropout":  # a WAV around each glitch, and their timeline
+        attached = attachments(tmp_path, "bringup", "test_audio_thd_n_and_glitches")
+        wavs = {name: f for name, (_, f) in attached.items() if name.startswith("glitch at")}
+        assert wavs, attached
+        assert all(attached[name][0] == "audio/wav" for name in wavs)
+        assert all(f.suffix == ".wav" and f.read_bytes()[:4] == b"RIFF" for f in wavs.values())
+        assert attached["glitch timeline"][0] == "image/png"

@@ -6,12 +6,11 @@ import json
 import re
 import shutil
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import CHECKOUT, read_signoff, tight_rig, write_rig
+from .conftest import CHECKOUT, allure_results, read_signoff, tight_rig, write_rig
 
 GATE_TESTS = """
 import pytest
@@ -51,11 +50,6 @@ def gate_tests_then(pytester: pytest.Pytester, more: str) -> None:
 
 def gate_tests(pytester: pytest.Pytester, budget: float = 4.0) -> None:
     pytester.makepyfile(test_gate=GATE_TESTS.format(budget=budget))
-
-
-def allure_results(root: Path, build: str = "b1", gate: str = "design") -> list[dict[str, Any]]:
-    folder = root / "reports" / build / gate / "allure-results"
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*-result.json"))]
 
 
 def usage_error(result: pytest.RunResult) -> list[str]:
