@@ -1,6 +1,6 @@
 """WAV files without a dependency: 32-bit float out (with the stimulus description in
 a LIST/INFO comment), and in: PCM 16/24/32-bit and float 32/64, plain or
-WAVE_FORMAT_EXTENSIBLE. Reading maps the file: an hour-long capture is not loaded.
+WAVE_FORMAT_EXTENSIBLE. Reading is by slices: an hour-long capture is never loaded.
 Every problem is one `WavError` line naming the file."""
 
 from __future__ import annotations
@@ -23,14 +23,44 @@ class WavError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class _Samples:
+    """Where a WAV's samples are and how they are stored; read by frame ranges."""
+
+    path: Path
+    offset: int  # of the first frame, bytes
+    channels: int
+    frames: int
+    bits: int
+    dtype: str  # numpy's, for 16/32/64-bit samples
+    scale: float  # stored value -> full scale 1.0
+
+    def read(self, start: int, stop: int, channel: int) -> npt.NDArray[np.float64]:
+        """Frames `start`..`stop` of one channel, read from the file (not mapped: only
+        the piece asked for is in memory)."""
+        start, stop = max(0, start), min(stop, self.frames)
+        count = max(0, stop - start)
+        width = self.bits // 8
+        with self.path.open("rb") as handle:
+            handle.seek(self.offset + start * width * self.channels)
+            raw = handle.read(count * width * self.channels)
+        if self.bits == 24:
+            b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
+            value = b[:, 0] | b[:, 1] << 8 | b[:, 2] << 16
+            samples = np.where(value >= 1 << 23, value - (1 << 24), value)
+        else:
+            samples = np.frombuffer(raw, dtype=self.dtype)
+        frames = samples.reshape(-1, self.channels)[:, channel]
+        return np.asarray(frames, dtype=np.float64) * self.scale
+
+
+@dataclass(frozen=True, slots=True)
 class Wav:
     path: Path
     samplerate: int
     channels: int
     frames: int
     comment: str
-    _data: npt.NDArray[np.generic]  # frames x channels, as stored (a memory map)
-    _scale: float  # stored value -> full scale 1.0
+    _samples: _Samples
 
     def channel(self, index: int) -> npt.NDArray[np.float64]:
         """One channel (0-based) as float64, full scale 1.0, all in memory."""
@@ -40,22 +70,24 @@ class Wav:
         """One channel read lazily: slicing reads only the slice."""
         if not 0 <= index < self.channels:
             raise WavError(f"{self.path}: no channel {index + 1} (it has {self.channels})")
-        return _ChannelView(self._data, index, self._scale)
+        return _ChannelView(self._samples, index)
 
 
 class _ChannelView:
-    """Slices of one channel of a mapped WAV as float64 arrays."""
+    """Slices (step 1) of one channel of a WAV file, as float64 arrays."""
 
-    def __init__(self, data: npt.NDArray[np.generic], index: int, scale: float) -> None:
-        self._data = data
+    def __init__(self, samples: _Samples, index: int) -> None:
+        self._samples = samples
         self._index = index
-        self._scale = scale
 
     def __len__(self) -> int:
-        return len(self._data)
+        return self._samples.frames
 
     def __getitem__(self, key: slice) -> npt.NDArray[np.float64]:
-        return np.asarray(self._data[key, self._index], dtype=np.float64) * self._scale
+        start, stop, step = key.indices(self._samples.frames)
+        if step != 1:
+            raise ValueError("a WAV channel is read in contiguous slices")
+        return self._samples.read(start, stop, self._index)
 
 
 def write_wav(path: Path, samples: npt.ArrayLike, samplerate: int, comment: str = "") -> None:
@@ -99,11 +131,8 @@ def read_wav(path: Path) -> Wav:
     frames = data_size // align
     if frames == 0:
         raise WavError(f"{path}: empty (no samples)")
-    if bits == 24:
-        data = _read_24(path, data_at, frames, channels)
-    else:
-        data = np.memmap(path, dtype=dtype, mode="r", offset=data_at, shape=(frames, channels))
-    return Wav(path, rate, channels, frames, comment, data, scale)
+    samples = _Samples(path, data_at, channels, frames, bits, dtype, scale)
+    return Wav(path, rate, channels, frames, comment, samples)
 
 
 def _walk(handle: BinaryIO, path: Path) -> tuple[bytes, str, int, int]:
@@ -148,14 +177,3 @@ def _sample_type(path: Path, tag: int, bits: int) -> tuple[str, float]:
     raise WavError(
         f"{path}: unsupported samples ({kind}, {bits} bits); expected PCM 16/24/32 or float 32/64"
     )
-
-
-def _read_24(path: Path, offset: int, frames: int, channels: int) -> npt.NDArray[np.int32]:
-    raw = np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=(frames * channels, 3))
-    value = (
-        raw[:, 0].astype(np.int32)
-        | raw[:, 1].astype(np.int32) << 8
-        | raw[:, 2].astype(np.int32) << 16
-    )
-    value = np.where(value >= 1 << 23, value - (1 << 24), value)
-    return value.reshape(frames, channels)

@@ -128,7 +128,7 @@ def analyze(
     if stimulus.kind == "sine":
         return _sine(stimulus, capture, level, peak)
     played = stimulus.render()
-    capture = np.asarray(capture, dtype=np.float64)
+    capture = np.asarray(capture[: len(capture)], dtype=np.float64)  # a WAV view: read it all
     if stimulus.kind == "multitone":
         return _multitone(stimulus, played, capture, level, peak)
     return _sweep(stimulus, played, capture, level, peak)

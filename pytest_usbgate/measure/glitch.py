@@ -47,15 +47,25 @@ class Glitch:
 
 @dataclass(frozen=True, slots=True)
 class BlockFits:
-    """Per block: start sample, amplitude, phase at the block start (rad, absolute:
-    referred to sample 0), residual RMS, largest |residual| and where it is."""
+    """Per block (`length` samples each, the first at sample `first`): amplitude, phase
+    at the block start (rad, wrapped, referred to sample 0), residual RMS, largest
+    residual and its offset in the block. Single precision: 20 bytes a block."""
 
-    start: npt.NDArray[np.int64]
-    amplitude: Samples
-    phase_rad: Samples
-    residual_rms: Samples
-    residual_peak: Samples
-    peak_at: npt.NDArray[np.int64]
+    first: int
+    length: int
+    amplitude: npt.NDArray[np.float32]
+    phase_rad: npt.NDArray[np.float32]
+    residual_rms: npt.NDArray[np.float32]
+    residual_peak: npt.NDArray[np.float32]
+    peak_offset: npt.NDArray[np.int32]
+
+    @property
+    def start(self) -> npt.NDArray[np.int64]:
+        return self.first + np.arange(len(self.amplitude), dtype=np.int64) * self.length
+
+    @property
+    def peak_at(self) -> npt.NDArray[np.int64]:
+        return self.start + self.peak_offset
 
 
 def block_length(samplerate: int, frequency_hz: float) -> int:
@@ -72,34 +82,29 @@ def fit_blocks(
     m = np.arange(length)
     basis = np.stack([np.cos(omega * m), np.sin(omega * m), np.ones(length)])  # 3 x L
     solve = np.linalg.pinv(basis.T)  # 3 x L: coefficients = blocks @ solve.T
-    parts: list[tuple[Samples, ...]] = []
+    parts: list[tuple[npt.NDArray[np.generic], ...]] = []
     for start, blocks in _blocks(chunks, length, first_sample):
         coef = blocks @ solve.T
         residual = blocks - coef @ basis
         peak_index = np.argmax(np.abs(residual), axis=1)
         rows = np.arange(len(blocks))
         starts = start + rows * length
+        phase = np.arctan2(-coef[:, 1], coef[:, 0]) - omega * starts
         parts.append(
             (
-                starts.astype(np.float64),
-                np.hypot(coef[:, 0], coef[:, 1]),
-                np.arctan2(-coef[:, 1], coef[:, 0]) - omega * starts,
-                np.sqrt(np.mean(residual * residual, axis=1)),
-                residual[rows, peak_index],
-                (starts + peak_index).astype(np.float64),
+                np.hypot(coef[:, 0], coef[:, 1]).astype(np.float32),
+                np.angle(np.exp(1j * phase)).astype(np.float32),
+                np.sqrt(np.mean(residual * residual, axis=1)).astype(np.float32),
+                residual[rows, peak_index].astype(np.float32),
+                peak_index.astype(np.int32),
             )
         )
-    columns = [np.concatenate(c) if c else np.zeros(0) for c in zip(*parts, strict=True)]
-    if not columns:
-        columns = [np.zeros(0)] * 6
-    return BlockFits(
-        start=columns[0].astype(np.int64),
-        amplitude=columns[1],
-        phase_rad=np.angle(np.exp(1j * columns[2])),
-        residual_rms=columns[3],
-        residual_peak=columns[4],
-        peak_at=columns[5].astype(np.int64),
-    )
+    kinds = (np.float32, np.float32, np.float32, np.float32, np.int32)
+    columns = [
+        np.concatenate([part[i] for part in parts]) if parts else np.zeros(0, dtype=kind)
+        for i, kind in enumerate(kinds)
+    ]
+    return BlockFits(first_sample, length, *columns)
 
 
 def _blocks(
@@ -127,7 +132,7 @@ def find_glitches(fits: BlockFits, samplerate: int, frequency_hz: float) -> list
     low = fits.amplitude < DROPOUT_RATIO * tone
     glitches = [
         Glitch(
-            float(fits.start[i]) / samplerate,
+            (fits.first + i * fits.length) / samplerate,
             "dropout",
             _db(float(fits.amplitude[i]) / tone),
         )
@@ -150,7 +155,7 @@ def find_glitches(fits: BlockFits, samplerate: int, frequency_hz: float) -> list
         k = i + int(np.argmax(np.abs(frames[i - 1 : run_end])))
         size = float(frames[k - 1])
         kind = "dropped_sample" if size > 0 else "repeated_sample"
-        glitches.append(Glitch(float(fits.start[k]) / samplerate, kind, size))
+        glitches.append(Glitch((fits.first + k * fits.length) / samplerate, kind, size))
     disturbed |= _dilate(slipped, 2)
 
     floor = float(np.median(fits.residual_rms))
@@ -158,7 +163,7 @@ def find_glitches(fits: BlockFits, samplerate: int, frequency_hz: float) -> list
     energy = fits.residual_rms**2 * block_length(samplerate, frequency_hz)
     share = fits.residual_peak**2 / np.maximum(energy, 1e-30)
     for i in _first_of_runs(loud):
-        at_s = float(fits.peak_at[i]) / samplerate
+        at_s = (fits.first + i * fits.length + int(fits.peak_offset[i])) / samplerate
         if share[i] < SPREAD_SHARE:
             depth = _db(float(fits.residual_rms[i]) * math.sqrt(2) / tone)
             glitches.append(Glitch(at_s, "dropout", depth))

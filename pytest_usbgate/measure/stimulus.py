@@ -101,7 +101,7 @@ class Stimulus:
             body = np.cos(2 * np.pi * self.frequency_hz / self.samplerate * n)
         else:
             body = np.sin(sweep_phase(n, self))
-        envelope = _fades(self.length, self.fade)[:count]
+        envelope = _fades(self.length, self.fade, count)
         return np.asarray(self.peak * body * envelope, dtype=np.float64)
 
     def to_json(self) -> str:
@@ -130,11 +130,14 @@ def sweep_phase(n: Samples, stimulus: Stimulus) -> Samples:
     )
 
 
-def _fades(length: int, fade: int) -> Samples:
-    envelope = np.ones(length)
+def _fades(length: int, fade: int, count: int) -> Samples:
+    """The first `count` samples of a raised-cosine fade-in and fade-out envelope."""
     fade = min(fade, length // 2)
-    if fade:
-        ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(fade) + 0.5) / fade)
-        envelope[:fade] = ramp
-        envelope[length - fade :] = ramp[::-1]
+    n = np.arange(count, dtype=np.float64)
+    rise = 0.5 - 0.5 * np.cos(np.pi * (np.minimum(n, fade - 1) + 0.5) / max(fade, 1))
+    fall = 0.5 - 0.5 * np.cos(np.pi * (np.minimum(length - 1 - n, fade - 1) + 0.5) / max(fade, 1))
+    envelope = np.ones(count)
+    envelope[n < fade] = rise[n < fade]
+    tail = n >= length - fade
+    envelope[tail] = fall[tail]
     return envelope
