@@ -22,8 +22,8 @@ from pytest_usbgate.errors import InfrastructureError
 from pytest_usbgate.io import require
 from pytest_usbgate.io.midi import host_platform
 from pytest_usbgate.io.takes import undisturbed
-from pytest_usbgate.measure.analysis import AudioAnalysis, SignalError, analyze
-from pytest_usbgate.measure.quality import band_rms, crosstalk_db
+from pytest_usbgate.measure.analysis import AudioAnalysis, SignalError, analyze, return_levels
+from pytest_usbgate.measure.quality import crosstalk_db
 from pytest_usbgate.measure.stimulus import Stimulus
 
 if TYPE_CHECKING:
@@ -122,16 +122,10 @@ class AudioTake:
         criteria.fail(*judged, detail=reason + self._elsewhere())
 
     def _elsewhere(self) -> str:
-        """Where the stimulus came back instead, if it did."""
-        levels = {
-            n: band_rms(self.channel(n), self.loop.samplerate) for n in self._other_analogue()
-        }
-        if not levels:
-            return ""
-        best = max(levels, key=levels.__getitem__)
-        driven = band_rms(self.returned(), self.loop.samplerate)
-        if levels[best] > 100 * max(driven, 1e-9):
-            return f"; it came back on input {best} instead: check the cable or the rig's input"
+        """Where the stimulus came back instead, if on another analogue input."""
+        for n in self._other_analogue():
+            if return_levels(self.stimulus, self.channel(n))[2]:
+                return f"; it came back on input {n} instead: check the cable or the rig's input"
         return ""
 
     def crosstalk_db(self) -> float:

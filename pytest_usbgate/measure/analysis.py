@@ -89,21 +89,26 @@ class AudioAnalysis:
         return out
 
 
-def check_signal(
-    stimulus: Stimulus, capture: Samples, input_label: str, output_label: str
-) -> tuple[float, float]:
-    """(level, peak) of the return in dBFS; SignalError when there is none or it clips.
-    Reads `capture` (an array or a memory map) piece by piece."""
+def return_levels(stimulus: Stimulus, capture: Samples) -> tuple[float, float, bool]:
+    """(RMS level, peak) in dBFS while the stimulus plays, and whether that is a return
+    at all (not more than NO_SIGNAL_BELOW_DB under what was sent). Reads `capture` (an
+    array or a WAV view) piece by piece."""
     energy, top, count = 0.0, 0.0, 0
-    for piece in _pieces(capture, stimulus.start, stimulus.total):
-        x = np.asarray(piece, dtype=np.float64)
+    for x in _pieces(capture, stimulus.start, stimulus.total):
         energy += float(np.dot(x, x))
         top = max(top, float(np.max(np.abs(x))))
         count += len(x)
     level = rms_dbfs(np.array([math.sqrt(energy / max(count, 1))]))
-    peak = peak_dbfs(np.array([top]))
+    return level, peak_dbfs(np.array([top])), level >= stimulus.rms_dbfs - NO_SIGNAL_BELOW_DB
+
+
+def check_signal(
+    stimulus: Stimulus, capture: Samples, input_label: str, output_label: str
+) -> tuple[float, float]:
+    """(level, peak) of the return in dBFS; SignalError when there is none or it clips."""
+    level, peak, present = return_levels(stimulus, capture)
     sent = stimulus.rms_dbfs
-    if level < sent - NO_SIGNAL_BELOW_DB:
+    if not present:
         raise SignalError(
             f"no signal on {input_label}: {level:.1f} dBFS; expected a return from "
             f"{output_label} (sent at {sent:.1f} dBFS)"

@@ -1,0 +1,70 @@
+"""What a take says about the cable, on recorded arrays (the stream itself is tested on
+the sim in test_audio_gate.py): a return on the wrong input is named, crosstalk."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pytest_usbgate.catalog import builtin_catalog
+from pytest_usbgate.checker import Criteria, CriterionFailed
+from pytest_usbgate.criteria import CriterionDef, Record
+from pytest_usbgate.io.audio import AudioLoop, AudioTake, rig_audio
+from pytest_usbgate.measure.synthetic import through_cable
+from pytest_usbgate.rig import Rig
+
+
+def _take(loop: AudioLoop, returns_on: int, other_db: float = -90.0) -> AudioTake:
+    stimulus = loop.stimulus("multitone", 1.0)
+    back = through_cable(stimulus.render(), loop.samplerate, 100.0)
+    recorded = np.zeros((len(back), loop.inputs))
+    rng = np.random.default_rng(0)
+    for n in range(loop.inputs):
+        recorded[:, n] = rng.standard_normal(len(back)) * 10 ** (other_db / 20)
+    recorded[:, returns_on - 1] = back
+    recorded[:, 4] = back  # input 5: the digital loopback of output 1, never "the cable"
+    return AudioTake(loop, stimulus, recorded, flags=0, host_xruns=0, driver_latency_s=None)
+
+
+def _criteria(rig: Rig, records: list[Record]) -> Criteria:
+    def sink(record: Record, _: CriterionDef) -> None:
+        records.append(record)
+
+    return Criteria(gate="bringup", rig=rig, catalog=builtin_catalog(), test_id="t", sink=sink)
+
+
+def test_a_return_on_another_analogue_input_is_named(sim_rig: Rig) -> None:
+    loop = rig_audio(sim_rig)
+    assert loop is not None and (loop.output, loop.input, loop.analogue_inputs) == (1, 3, 4)
+    records: list[Record] = []
+    with pytest.raises(CriterionFailed):
+        _take(loop, returns_on=4).analyze(_criteria(sim_rig, records), "audio.rtl_ms")
+    (record,) = records
+    assert record.verdict == "FAIL"
+    assert record.detail.startswith("no signal on input 3: ")
+    assert record.detail.endswith(
+        "; it came back on input 4 instead: check the cable or the rig's input"
+    )
+
+
+def test_no_return_anywhere_names_no_other_input(sim_rig: Rig) -> None:
+    loop = rig_audio(sim_rig)
+    assert loop is not None
+    take = _take(loop, returns_on=3)
+    take.recorded[:, 2] = 0.0  # nothing on input 3 either: only the digital loopback has it
+    records: list[Record] = []
+    with pytest.raises(CriterionFailed):
+        take.analyze(_criteria(sim_rig, records), "audio.rtl_ms", "audio.gain_db")
+    assert [r.id for r in records] == ["audio.rtl_ms", "audio.gain_db"]
+    assert all("came back" not in r.detail for r in records)
+
+
+def test_crosstalk_is_the_loudest_other_analogue_input(sim_rig: Rig) -> None:
+    loop = rig_audio(sim_rig)
+    assert loop is not None
+    take = _take(loop, returns_on=3, other_db=-120.0)
+    leak = take.recorded[:, 2] * 10 ** (-70 / 20)
+    take.recorded[:, 1] = leak  # input 2 hears the return 70 dB down
+    assert take.crosstalk_db() == pytest.approx(-70.0, abs=0.01)
+    result = take.analyze(_criteria(sim_rig, []), "audio.rtl_ms")
+    assert result.latency_samples == pytest.approx(100.0, abs=0.001)
