@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_usbgate import cli_audio
+from pytest_usbgate import cli_audio, cli_usb
 from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.evidence.signoff import verify
@@ -88,6 +88,7 @@ def parser() -> argparse.ArgumentParser:
     faults.set_defaults(run=_faults)
 
     cli_audio.add_commands(commands)
+    cli_usb.add_commands(commands)
     return top
 
 
