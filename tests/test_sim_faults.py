@@ -77,7 +77,9 @@ def test_each_fault_changes_what_its_layer_reports(faults: tuple[str, ...], tmp_
 
 
 def test_two_sessions_run_side_by_side_and_leave_nothing(tmp_path: Path) -> None:
-    selection = ["-k", "record or audio or midi_loopback or usb_unplug"]
+    # what shows each session reaching its own services, without the frame-exact MIDI
+    # timing that three sims on two cores (this pair and another worker's) can upset
+    selection = ["-k", "record or audio or midi_identity or usb_unplug"]
     procs = [_pytest(selection, tmp_path / f"pids{i}.json") for i in range(2)]
     outputs = [p.communicate(timeout=240)[0] for p in procs]
     for proc, output in zip(procs, outputs, strict=True):

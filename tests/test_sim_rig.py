@@ -252,34 +252,34 @@ def test_midi_loopback_latency_is_exact_in_frames(sim: SimSession) -> None:
     """The loop adds its configured latency (8 ms under midi-late) plus the JACK graph's
     feedback period, to the frame, for every message at every offset."""
     extra_frames = round(8.0 * RATE / 1000) if active(sim, "midi-late") else 0
+    # one message a cycle; 300 cover every offset of a 256-frame period (37 is coprime
+    # to it); 1000 make a 1 % loss all but certain to show (0.99 ** 1000 = 4e-5)
+    count = 1000 if active(sim, "midi-drop") else 300
     for _take in range(TAKES):  # an xrun skips cycles: take again
-        probe = _MidiProbe(sim.server, "Scarlett 4i4 4th Gen:MIDI 1", count=1000)
+        probe = _MidiProbe(sim.server, "Scarlett 4i4 4th Gen:MIDI 1", count=count)
         try:
             probe.run(extra_s=extra_frames / RATE)
         finally:
             probe.close()
         latencies = set(probe.latency_frames.values())
-        whole = len(probe.latency_frames) == 1000 or active(sim, "midi-drop")
+        whole = len(probe.latency_frames) == count or active(sim, "midi-drop")
         if probe.xruns == 0 or (len(latencies) == 1 and whole):  # xruns may miss the loop
             break
-        time.sleep(0.2)
+        time.sleep(0.5)  # let a load peak pass
     else:
         pytest.fail(f"every take had xruns and scattered latencies (last: {probe.xruns} xruns)")
-    assert len(probe.sent_frame) == 1000
+    assert len(probe.sent_frame) == count
     assert len(latencies) == 1, sorted(latencies)
     assert latencies.pop() - extra_frames in (0, PERIOD)
-    lost = 1000 - len(probe.latency_frames)
+    lost = count - len(probe.latency_frames)
     if active(sim, "midi-drop"):
         assert 1 <= lost <= 30  # 1 % of 1000
     else:
         assert lost == 0
 
 
-def test_midi_loopback_through_python_rtmidi(sim: SimSession) -> None:
-    """The same loop through python-rtmidi: every message back, in order, and never
-    sooner than the whole periods of the modelled latency (a bound load cannot break)."""
-    count = 50
-    extra_ms = 8.0 if active(sim, "midi-late") else 0.0
+def _rtmidi_ping_pong(count: int) -> tuple[list[int], list[float]]:
+    """(tags in the order they came back, round trips in ms) of `count` messages."""
     pair = _MidiPair("Scarlett 4i4 4th Gen", "MIDI 1")
     back: list[int] = []
     rtt_ms: list[float] = []
@@ -304,6 +304,21 @@ def test_midi_loopback_through_python_rtmidi(sim: SimSession) -> None:
             time.sleep(0.01)
     finally:
         pair.close()
+    return back, rtt_ms
+
+
+def test_midi_loopback_through_python_rtmidi(sim: SimSession) -> None:
+    """The same loop through python-rtmidi: every message back, in order, and never
+    sooner than the whole periods of the modelled latency (a bound load cannot break).
+    A take during which JACK skipped cycles (an xrun loses MIDI) is taken again."""
+    count = 50
+    extra_ms = 8.0 if active(sim, "midi-late") else 0.0
+    for _take in range(TAKES):
+        before = sim.xruns()
+        back, rtt_ms = _rtmidi_ping_pong(count)
+        if sim.xruns() == before:
+            break
+        time.sleep(0.5)  # let a load peak pass
     if active(sim, "midi-drop"):
         assert back == sorted(back) and len(back) >= count - 5
     else:
