@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_usbgate import cli_audio, cli_usb
+from pytest_usbgate import cli_audio, cli_kernel, cli_usb
 from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.evidence.signoff import verify
@@ -89,6 +89,7 @@ def parser() -> argparse.ArgumentParser:
 
     cli_audio.add_commands(commands)
     cli_usb.add_commands(commands)
+    cli_kernel.add_commands(commands)
     return top
 
 
