@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from pytest_usbgate.io import require
+from pytest_usbgate.io.midi import rtmidi_client
 from pytest_usbgate.measure.delay import DelayEstimate, estimate_delay, log_spaced_multitone
 from pytest_usbgate.sim.jack_server import open_client
 from pytest_usbgate.sim.session import SimSession
@@ -158,9 +159,8 @@ class _MidiPair:
     """Out and in ports of one device on the session's JACK server, matched by name."""
 
     def __init__(self, client: str, port: str) -> None:
-        rtmidi = require("rtmidi")
-        self.out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="usbgate-test")
-        self.inp = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name="usbgate-test")
+        self.out = rtmidi_client("out", "jack", "usbgate-test")
+        self.inp = rtmidi_client("in", "jack", "usbgate-test")
         self.inp.ignore_types(sysex=False, timing=False, active_sense=False)
         self.out.open_port(self.out.get_ports().index(f"{client}:{port} playback"))
         self.inp.open_port(self.inp.get_ports().index(f"{client}:{port} capture"))

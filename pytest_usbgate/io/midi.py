@@ -117,6 +117,22 @@ def _api(rtmidi: Any, api: str) -> Any:
     }[api]
 
 
+def rtmidi_client(kind: str, api: str, name: str = CLIENT_NAME) -> Any:
+    """An rtmidi MidiIn or MidiOut (`kind`). A JACK server refuses a new client for a
+    moment now and then when two servers start at once ("JACK server not running?"
+    with the server running): try again for up to 2 s."""
+    rtmidi = require("rtmidi")
+    factory = {"in": rtmidi.MidiIn, "out": rtmidi.MidiOut}[kind]
+    deadline = time.monotonic() + (2.0 if api == "jack" else 0.0)
+    while True:
+        try:
+            return factory(rtapi=_api(rtmidi, api), name=name)
+        except rtmidi.RtMidiError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _pick(ports: Sequence[str], spec: PortSpec, direction: str) -> int:
     matches = [i for i, name in enumerate(ports) if re.search(spec.pattern, name)]
     if len(matches) != 1:
@@ -144,11 +160,9 @@ class MidiPorts:
         self._in: Any = None
 
     def __enter__(self) -> MidiPorts:
-        rtmidi = require("rtmidi")
-        api = _api(rtmidi, self.spec.api)
         try:
-            self._out = rtmidi.MidiOut(rtapi=api, name=CLIENT_NAME)
-            self._in = rtmidi.MidiIn(rtapi=api, name=CLIENT_NAME)
+            self._out = rtmidi_client("out", self.spec.api)
+            self._in = rtmidi_client("in", self.spec.api)
             self._in.ignore_types(sysex=False, timing=True, active_sense=True)
             self._out.open_port(_pick(self._out.get_ports(), self.spec, "out"))
             self._in.open_port(_pick(self._in.get_ports(), self.spec, "in"))
