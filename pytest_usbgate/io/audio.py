@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from pytest_usbgate.checker import Criteria
     from pytest_usbgate.rig import Rig
 
-TAKES = 6  # a take during which the host reported an xrun is taken again
-
 
 class DeviceNotFound(AssertionError):
     """The rig lacks the audio device a test needs: the test FAILs."""
@@ -58,9 +56,9 @@ class AudioLoop:
 
     def take(self, stimulus: Stimulus) -> AudioTake:
         """Play `stimulus` out of `output` and record every input, in one duplex stream;
-        again (up to TAKES times) while the host or PortAudio report xruns during it."""
+        again (`io.takes`) while the host or PortAudio report xruns during it."""
         take, number = undisturbed(
-            self.host_xruns, lambda: _take(self, stimulus), TAKES, lambda t: t.xruns == 0
+            self.host_xruns, lambda: _take(self, stimulus), clean=lambda t: t.xruns == 0
         )
         return replace(take, number=number)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
+TAKES = 6  # at most, per measurement
 QUIET_S = 1.0  # no xrun for this long before a take again …
 QUIET_LIMIT_S = 6.0  # … waiting at most this long for it
 
@@ -42,7 +43,7 @@ def wait_quiet(
 def undisturbed(
     xruns: Callable[[], int] | None,
     measure: Callable[[], T],
-    takes: int,
+    takes: int = TAKES,
     clean: Callable[[T], bool] = lambda _: True,
 ) -> tuple[T, int]:
     """(the first take without xruns that `clean` accepts, or the last one; its number

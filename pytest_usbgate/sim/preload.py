@@ -32,7 +32,11 @@ def reexec_argv_env(library: str) -> tuple[list[str], dict[str, str]]:
 
 def ensure_preloaded() -> None:
     """Replace this process by the same command under the preload, unless it already
-    runs under it, tried before, or the library is missing (then the testbed says so)."""
+    runs under it, tried before, or the library is missing (then the testbed says so).
+    A testbed inherited from the process that started this one (a pytest run inside a
+    test that has a sim) is not this session's: it goes, or PortAudio's ALSA probe
+    would abort inside it."""
+    os.environ.pop("UMOCKDEV_DIR", None)
     if preload_active() or os.environ.get(GUARD):
         return
     library = preload_library()
