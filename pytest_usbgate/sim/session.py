@@ -252,8 +252,17 @@ class SimSession:
         for key, value in client_env(self.server).items():
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
-        with closing_preload_leaks():
-            _initialize_portaudio()
+        # JACK2 refuses a new client for a moment now and then while two servers start:
+        # PortAudio then lists no JACK devices, so initialise it again until it does
+        expected = [a["client"] for a in self.plan.model["audio"]]
+        deadline = time.monotonic() + 5.0
+        while True:
+            with closing_preload_leaks():
+                _initialize_portaudio()
+            if _portaudio_lists(expected) or time.monotonic() > deadline:
+                return
+            _terminate_portaudio()
+            time.sleep(0.1)
 
     def stop(self) -> None:
         if self.qmp is not None:
@@ -316,6 +325,15 @@ def _initialize_portaudio() -> None:
             return
     elif not module._initialized:
         module._initialize()
+
+
+def _portaudio_lists(names: list[str]) -> bool:
+    """Whether PortAudio (if importable) has a device for each JACK client in `names`."""
+    sounddevice = sys.modules.get("sounddevice")
+    if sounddevice is None or not sounddevice._initialized:
+        return True  # no PortAudio here: audio tests report it where they need it
+    devices = [d["name"] for d in sounddevice.query_devices()]
+    return all(any(name in device for device in devices) for name in names)
 
 
 @contextlib.contextmanager
