@@ -23,10 +23,9 @@ from pytest_usbgate.measure.delay import Samples, coarse_lag, estimate_delay
 from pytest_usbgate.measure.glitch import Glitch, block_length, find_glitches, fit_blocks
 from pytest_usbgate.measure.quality import (
     Response,
+    db,
     dynamic_range_db,
     frequency_response,
-    peak_dbfs,
-    rms_dbfs,
     thd_n_db,
 )
 from pytest_usbgate.measure.stimulus import Stimulus
@@ -98,8 +97,8 @@ def return_levels(stimulus: Stimulus, capture: Samples) -> tuple[float, float, b
         energy += float(np.dot(x, x))
         top = max(top, float(np.max(np.abs(x))))
         count += len(x)
-    level = rms_dbfs(np.array([math.sqrt(energy / max(count, 1))]))
-    return level, peak_dbfs(np.array([top])), level >= stimulus.rms_dbfs - NO_SIGNAL_BELOW_DB
+    level = db(math.sqrt(energy / max(count, 1)) * math.sqrt(2))  # RMS dBFS (full-scale sine 0)
+    return level, db(top), level >= stimulus.rms_dbfs - NO_SIGNAL_BELOW_DB
 
 
 def check_signal(

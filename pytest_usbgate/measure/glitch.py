@@ -27,11 +27,13 @@ import numpy as np
 import numpy.typing as npt
 
 from pytest_usbgate.measure.delay import Samples
+from pytest_usbgate.measure.quality import db
 
 POP_FACTOR: Final = 12.0  # x the median block residual RMS: Gaussian noise stays under 7
 DROPOUT_RATIO: Final = 0.9  # block amplitude / the tone's: a slip leaves it above 0.99
 SPREAD_SHARE: Final = 0.5  # below: the largest residual sample holds under half its energy
 CHUNK_BLOCKS: Final = 8192
+DEPTH_FLOOR_DB: Final = -120.0  # a dropout to exact zeros reads as this
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,7 @@ def find_glitches(fits: BlockFits, samplerate: int, frequency_hz: float) -> list
         Glitch(
             (fits.first + i * fits.length) / samplerate,
             "dropout",
-            _db(float(fits.amplitude[i]) / tone),
+            db(float(fits.amplitude[i]) / tone, DEPTH_FLOOR_DB),
         )
         for i in _first_of_runs(low)
     ]
@@ -165,16 +167,12 @@ def find_glitches(fits: BlockFits, samplerate: int, frequency_hz: float) -> list
     for i in _first_of_runs(loud):
         at_s = (fits.first + i * fits.length + int(fits.peak_offset[i])) / samplerate
         if share[i] < SPREAD_SHARE:
-            depth = _db(float(fits.residual_rms[i]) * math.sqrt(2) / tone)
+            depth = db(float(fits.residual_rms[i]) * math.sqrt(2) / tone, DEPTH_FLOOR_DB)
             glitches.append(Glitch(at_s, "dropout", depth))
         else:
             level = 20 * math.log10(abs(float(fits.residual_peak[i])))
             glitches.append(Glitch(at_s, "pop", level))
     return sorted(glitches, key=lambda g: g.time_s)
-
-
-def _db(ratio: float) -> float:
-    return max(-120.0, 20 * math.log10(ratio)) if ratio > 0 else -120.0
 
 
 def _first_of_runs(mask: npt.NDArray[np.bool_]) -> list[int]:

@@ -28,15 +28,16 @@ FLOOR_DB: Final = -200.0  # what "nothing at all" reads as (JSON has no -inf)
 
 def rms_dbfs(x: Samples) -> float:
     rms = float(np.sqrt(np.mean(np.square(x)))) if len(x) else 0.0
-    return _db(rms * math.sqrt(2))
+    return db(rms * math.sqrt(2))
 
 
 def peak_dbfs(x: Samples) -> float:
-    return _db(float(np.max(np.abs(x))) if len(x) else 0.0)
+    return db(float(np.max(np.abs(x))) if len(x) else 0.0)
 
 
-def _db(ratio: float) -> float:
-    return max(FLOOR_DB, 20 * math.log10(ratio)) if ratio > 0 else FLOOR_DB
+def db(ratio: float, floor_db: float = FLOOR_DB) -> float:
+    """20 log10 of an amplitude ratio, never below `floor_db`."""
+    return max(floor_db, 20 * math.log10(ratio)) if ratio > 0 else floor_db
 
 
 def a_weighting_db(frequency_hz: Samples) -> Samples:
@@ -95,14 +96,14 @@ def notch(x: Samples, samplerate: int, frequency_hz: float) -> ToneFit:
     basis = np.stack([np.cos(omega * n), np.sin(omega * n), np.ones(len(x))], axis=1)
     coef, *_ = np.linalg.lstsq(basis, x, rcond=None)
     residual = np.asarray(x - basis @ coef, dtype=np.float64)
-    return ToneFit(f, _db(float(np.hypot(coef[0], coef[1]))), residual)
+    return ToneFit(f, db(float(np.hypot(coef[0], coef[1]))), residual)
 
 
 def thd_n_db(x: Samples, samplerate: int, frequency_hz: float) -> float:
     """THD+N of a steady tone, dB relative to the whole signal."""
     fit = notch(x, samplerate, frequency_hz)
     total = float(np.sqrt(np.mean(np.square(x))))
-    return _db(band_rms(fit.residual, samplerate) / total) if total > 0 else 0.0
+    return db(band_rms(fit.residual, samplerate) / total) if total > 0 else 0.0
 
 
 def dynamic_range_db(x: Samples, samplerate: int, frequency_hz: float) -> float:
@@ -110,11 +111,11 @@ def dynamic_range_db(x: Samples, samplerate: int, frequency_hz: float) -> float:
     fit = notch(x, samplerate, frequency_hz)
     total = float(np.sqrt(np.mean(np.square(x))))
     ratio = band_rms(fit.residual, samplerate, a_weighted=True) / total if total > 0 else 1.0
-    return -_db(ratio) + 60.0
+    return -db(ratio) + 60.0
 
 
 def crosstalk_db(driven: Samples, undriven: Samples, samplerate: int) -> float:
-    return _db(band_rms(undriven, samplerate) / max(band_rms(driven, samplerate), 1e-30))
+    return db(band_rms(undriven, samplerate) / max(band_rms(driven, samplerate), 1e-30))
 
 
 @dataclass(frozen=True, slots=True)
