@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, NoReturn, final
+from typing import TYPE_CHECKING, Any, NoReturn, final
 
-from pytest_usbgate.criteria import CriterionDef, Record, Verdict, failure_message
+from pytest_usbgate.criteria import CriterionDef, Limit, Record, Verdict, failure_message
 from pytest_usbgate.errors import InfrastructureError, UsbgateError
 from pytest_usbgate.gates import resolve_limit
 
@@ -68,6 +68,8 @@ class Criteria:
         detail: str = "",
         device: str | None = None,
         firmware: str | None = None,
+        identity: dict[str, Any] | None = None,
+        device_limit: tuple[Limit, str] | None = None,
     ) -> Record:
         """Judge and record without raising (see `check`)."""
         criterion = self._catalog.get(criterion_id)
@@ -85,13 +87,24 @@ class Criteria:
                 f"{criterion_id}: expected a number in {criterion.unit}, got {type(value).__name__}"
             )
         limit, source = resolve_limit(criterion, self._gate, self._rig)
+        if device_limit is not None and source != "rig":
+            limit, source = device_limit
         if limit is None:
             raise InfrastructureError(
                 f"{criterion_id} has no limit for the {self._gate} gate: set "
                 f'[thresholds.{self._gate}] "{criterion_id}" = {{ max = … }} in {self._rig.path}'
             )
         record = Record.judged(
-            criterion, self._gate, number, limit, source, self._test_id, detail, device, firmware
+            criterion,
+            self._gate,
+            number,
+            limit,
+            source,
+            self._test_id,
+            detail,
+            device,
+            firmware,
+            identity,
         )
         self._sink(record, criterion)
         return record
@@ -104,13 +117,25 @@ class Criteria:
         detail: str = "",
         device: str | None = None,
         firmware: str | None = None,
+        identity: dict[str, Any] | None = None,
+        device_limit: tuple[Limit, str] | None = None,
     ) -> Record:
         """Judge `value` (in the criterion's unit) and record it; raise on FAIL.
 
         `detail` (lines of text) is kept with the record and shown on failure; `device`
-        (a rig device id) and the `firmware` it reported go into the sign-off's devices.
+        (a rig device id), the `firmware` it reported and its `identity` as the host
+        saw it go into the sign-off's devices. `device_limit` (limit, source) is this
+        device's own limit (its profile's speed, say); a rig threshold still wins.
         """
-        record = self.judge(criterion_id, value, detail=detail, device=device, firmware=firmware)
+        record = self.judge(
+            criterion_id,
+            value,
+            detail=detail,
+            device=device,
+            firmware=firmware,
+            identity=identity,
+            device_limit=device_limit,
+        )
         if record.verdict is Verdict.FAIL:
             raise CriterionFailed([record], self._rig.name, self._catalog)
         return record
@@ -126,7 +151,11 @@ class Criteria:
         records = [
             self.judge(criterion_id, value, detail=detail) for criterion_id, value in values.items()
         ]
+        return self.raise_failed(records)
+
+    def raise_failed(self, records: Sequence[Record]) -> list[Record]:
+        """After judging several (one per device, say): raise once, listing every FAIL."""
         failed = [r for r in records if r.verdict is Verdict.FAIL]
         if failed:
             raise CriterionFailed(failed, self._rig.name, self._catalog)
-        return records
+        return list(records)

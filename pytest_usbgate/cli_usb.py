@@ -1,8 +1,9 @@
 """`usbgate usb descriptors FILE.bin`: parse a descriptor dump (the format of sysfs
-`descriptors`, or `lsusb`-less captures from a bench).
+`descriptors`, or `lsusb`-less captures from a bench). Exit codes: 0 consistent, 3 a
+descriptor problem (each printed with its byte offset), 2 the file cannot be read.
 
-Exit codes: 0 consistent, 3 a descriptor problem (each printed with its byte offset),
-2 the file cannot be read.
+`usbgate usb udev-rules [VID:PID ...] [--rig FILE] [-o FILE]`: rules that keep the
+devices out of autosuspend. Exit 0, or 2 for a bad ID or rig (nothing written).
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import json
 import sys
 from pathlib import Path
 
+from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.measure.usb_descriptors import Descriptor, DescriptorError, parse_descriptors
+from pytest_usbgate.rig import load_rig
+from pytest_usbgate.udev import RULES_FILE, power_rules
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,6 +28,44 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parse.add_argument("--json", action="store_true", help="print the tree as JSON")
     parse.set_defaults(run=_descriptors)
+    rules = actions.add_parser(
+        "udev-rules", help="udev rules pinning devices to power/control=on: exit 0, or 2"
+    )
+    rules.add_argument("ids", nargs="*", metavar="VID:PID", help="e.g. 1235:821a")
+    rules.add_argument("--rig", help="also every audio or MIDI device of this rig file")
+    rules.add_argument("-o", "--output", help=f"write here (e.g. {RULES_FILE}), not stdout")
+    rules.set_defaults(run=_udev_rules)
+
+
+def _udev_rules(args: argparse.Namespace) -> int:
+    devices = []
+    if args.rig:
+        try:
+            rig = load_rig(Path(args.rig))
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        devices += [
+            (f"{d.profile.vendor_id}:{d.profile.product_id}", d.profile.name)
+            for d in rig.devices
+            if d.profile.audio is not None or d.profile.midi is not None
+        ]
+    devices += [(usb_id, usb_id) for usb_id in args.ids]
+    try:
+        text = power_rules(devices)
+    except ValueError as exc:
+        print(f"usbgate usb udev-rules: {exc}", file=sys.stderr)
+        return 2
+    if args.output is None:
+        print(text, end="")
+        return 0
+    try:
+        Path(args.output).write_text(text)
+    except OSError as exc:
+        print(f"{args.output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"{args.output}: {text.count('ACTION==')} rule(s)")
+    return 0
 
 
 def _descriptors(args: argparse.Namespace) -> int:

@@ -146,6 +146,12 @@ class Record:
     detail: str = ""
     device: str | None = None  # the rig device the check read, and what it said of itself
     firmware: str | None = None
+    identity: dict[str, Any] | None = None  # serial, port, devnum, speed… as the host saw it
+
+    @property
+    def label(self) -> str:
+        """The id, with the rig device it judged when there is one: `usb.speed [interface]`."""
+        return f"{self.id} [{self.device}]" if self.device else self.id
 
     @classmethod
     def judged(
@@ -159,6 +165,7 @@ class Record:
         detail: str = "",
         device: str | None = None,
         firmware: str | None = None,
+        identity: dict[str, Any] | None = None,
     ) -> Record:
         """A record of `criterion` in `gate`: judged against `limit`, or NOT_MEASURED when
         `value` is None."""
@@ -179,6 +186,7 @@ class Record:
             detail=detail,
             device=device,
             firmware=firmware,
+            identity=identity,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,6 +204,7 @@ class Record:
             "detail": self.detail,
             "device": self.device,
             "firmware": self.firmware,
+            "identity": self.identity,
         }
 
     @classmethod
@@ -215,6 +224,7 @@ class Record:
             detail=data.get("detail", ""),
             device=data.get("device"),
             firmware=data.get("firmware"),
+            identity=data.get("identity"),
         )
 
 
@@ -246,4 +256,4 @@ def failure_message(record: Record, rig_name: str) -> str:
         relation = f"{format_value(value, unit)} < {format_value(limit.min, unit)}"
     if not relation.startswith("is"):
         relation = "= " + relation
-    return f"{record.id} {relation} (rig {rig_name}, {record.gate})"
+    return f"{record.label} {relation} (rig {rig_name}, {record.gate})"

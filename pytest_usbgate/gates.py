@@ -72,7 +72,7 @@ def _explain(record: Record, catalog: Mapping[str, CriterionDef]) -> str:
     criterion = catalog.get(record.id)
     limit = record.limit.describe(record.unit) if record.limit else "no limit"
     fix = f"; {criterion.fix}" if criterion else ""
-    return f"{record.id} = {format_value(record.value, record.unit)} (limit {limit}){fix}"
+    return f"{record.label} = {format_value(record.value, record.unit)} (limit {limit}){fix}"
 
 
 def decide(

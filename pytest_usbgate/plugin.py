@@ -33,6 +33,14 @@ from pytest_usbgate.fixtures import (  # noqa: F401  (fixtures)
     sim,
     usbgate_sim_services,
 )
+from pytest_usbgate.fixtures_usb import (  # noqa: F401  (fixtures)
+    kernel_log,
+    keylab_mkii,
+    plug_injector,
+    scarlett_4i4,
+    usb_device,
+    usb_devices,
+)
 from pytest_usbgate.gates import GATES
 from pytest_usbgate.rig import Rig, load_rig, resolve_rig
 from pytest_usbgate.run import GateRun, prepare_gate_dir

@@ -58,6 +58,23 @@ class MidiLink:
     soak_messages: int = 20000
 
 
+INJECTORS = ("authorized", "uhubctl", "reset")
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class UsbRecovery:
+    """`[usb.recovery]`: which device the bring-up gate unplugs and replugs, how
+    (`injector`; the sim rig always uses umockdev), how often, and how long a cycle may
+    take before it counts as never recovering. Real rigs need root for every injector;
+    uhubctl needs a hub with per-port power switching."""
+
+    device: str
+    injector: str = "authorized"
+    cycles: int = 20
+    timeout_s: float = 15.0
+
+
 @final
 @dataclass(frozen=True, slots=True)
 class Stack:
@@ -95,6 +112,7 @@ class Rig:
     midi_loopback: MidiLink | None = None
     midi_identity: MidiLink | None = None
     stack: Stack | None = None
+    usb_recovery: UsbRecovery | None = None  # None: the first device, by defaults
     sim: SimModel | None = None  # kind = "sim" only
     thresholds: dict[str, dict[str, Limit]] = field(default_factory=dict)
 
@@ -104,6 +122,12 @@ class Rig:
                 return device
         raise KeyError(device_id)
 
+    def recovery(self) -> UsbRecovery | None:
+        """The plug-cycle plan: `[usb.recovery]`, or the first device with defaults."""
+        if self.usb_recovery is not None:
+            return self.usb_recovery
+        return UsbRecovery(device=self.devices[0].id) if self.devices else None
+
     def has(self, section: str) -> bool:
         """Whether an optional section ('audio.loopback', 'stack', …) is configured."""
         return {
@@ -111,6 +135,7 @@ class Rig:
             "midi.loopback": self.midi_loopback,
             "midi.identity": self.midi_identity,
             "stack": self.stack,
+            "devices": self.devices or None,
         }.get(section) is not None
 
 
@@ -261,6 +286,28 @@ def parse_rig(data: dict[str, object], path: Path) -> Rig:
         )
         stack_section.close()
 
+    usb_recovery = None
+    usb = doc.section("usb")
+    if usb is not None:
+        recovery = usb.section("recovery")
+        if recovery is not None:
+            defaults = UsbRecovery(device="")
+            usb_recovery = UsbRecovery(
+                device=_device_ref(recovery, devices),
+                injector=recovery.text(
+                    "injector",
+                    defaults.injector,
+                    pattern="|".join(INJECTORS),
+                    what=" or ".join(f'"{i}"' for i in INJECTORS),
+                ),
+                cycles=recovery.integer("cycles", defaults.cycles, minimum=1, maximum=10_000),
+                timeout_s=recovery.number(
+                    "timeout_s", defaults.timeout_s, minimum=0.1, maximum=600.0
+                ),
+            )
+            recovery.close()
+        usb.close()
+
     sim = _read_sim(doc.section("sim"), kind, audio_loopback)
     thresholds = read_thresholds(doc.section("thresholds"), frozenset(builtin_catalog()))
     doc.close()
@@ -274,6 +321,7 @@ def parse_rig(data: dict[str, object], path: Path) -> Rig:
         midi_loopback=midi_loopback,
         midi_identity=midi_identity,
         stack=stack,
+        usb_recovery=usb_recovery,
         sim=sim if kind == "sim" else None,
         thresholds=thresholds,
     )

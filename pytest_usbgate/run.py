@@ -26,21 +26,32 @@ def now_iso() -> str:
 
 
 def device_identities(rig: Rig, records: Iterable[Record] = ()) -> list[dict[str, Any]]:
-    """Identity of each rig device as far as the rig and profile know it, with the
-    firmware a check read from the device (the last one reported wins)."""
-    firmware = {r.device: r.firmware for r in records if r.device and r.firmware}
-    return [
-        {
-            "id": d.id,
-            "profile": d.profile.id,
-            "name": d.profile.name,
-            "vid": d.profile.vendor_id,
-            "pid": d.profile.product_id,
-            "serial": d.serial,
-            "firmware": firmware.get(d.id),
-        }
-        for d in rig.devices
-    ]
+    """Identity of each rig device as far as the rig and profile know it, completed by
+    what checks read from the device: its identity on the host (serial, port, device
+    number, speed) and its firmware (the last one reported wins)."""
+    firmware: dict[str, str] = {}
+    seen: dict[str, dict[str, Any]] = {}
+    for r in records:
+        if r.device and r.firmware:
+            firmware[r.device] = r.firmware
+        if r.device and r.identity:
+            seen.setdefault(r.device, {}).update(r.identity)
+    out = []
+    for d in rig.devices:
+        host = seen.get(d.id, {})
+        out.append(
+            {
+                "id": d.id,
+                "profile": d.profile.id,
+                "name": d.profile.name,
+                "vid": d.profile.vendor_id,
+                "pid": d.profile.product_id,
+                "serial": d.serial or host.get("serial"),
+                "firmware": firmware.get(d.id) or host.get("firmware"),
+                **{k: v for k, v in host.items() if k not in ("serial", "firmware")},
+            }
+        )
+    return out
 
 
 def prepare_gate_dir(reports_dir: Path, build_id: str, gate: str) -> Path:

@@ -13,7 +13,7 @@ _HEADER = ("criterion", "measured", "limit", "verdict", "limit from", "layer / d
 def summary_lines(result: GateResult, rig_name: str, signoff_path: Path) -> list[str]:
     rows = [_HEADER] + [
         (
-            r.id,
+            r.label,
             format_value(r.value, r.unit),
             r.limit.describe(r.unit) if r.limit else "—",
             r.verdict.value,

@@ -71,7 +71,7 @@ def test_failing_design_run_becomes_a_report(allure: str, tmp_path: Path) -> Non
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert (out / "index.html").is_file()
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["stats"] == {"total": 3, "passed": 2, "failed": 1}
+    assert summary["stats"] == {"total": 6, "passed": 5, "failed": 1}  # the design suite
     assert summary["name"] == "usbgate design gate, rig tight, build r1"
     categories = json.loads((out / "widgets" / "categories.json").read_text())
     filed = {

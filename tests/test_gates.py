@@ -34,12 +34,15 @@ def test_limit_resolves_rig_then_profile_then_default(sim_rig: Rig) -> None:
 
 
 def test_required_follows_catalog_when_and_rig_thresholds(sim_rig: Rig) -> None:
+    host = ["usb.present", "usb.periodic_bandwidth_pct", "power.autosuspend_off"]
     assert required_criteria("design", sim_rig, CATALOG) == [
         "rig.config_errors",
         "rig.threshold_errors",
         "audio.buffer_latency_ms",
+        *host,
+        "power.port_budget_pct",
     ]
-    no_audio = dataclasses.replace(sim_rig, audio_loopback=None, thresholds={})
+    no_audio = dataclasses.replace(sim_rig, audio_loopback=None, thresholds={}, devices=())
     assert required_criteria("design", no_audio, CATALOG) == [
         "rig.config_errors",
         "rig.threshold_errors",
@@ -47,9 +50,23 @@ def test_required_follows_catalog_when_and_rig_thresholds(sim_rig: Rig) -> None:
     midi = [c for c in CATALOG if c.startswith("midi.")]  # catalog order
     audio = [c for c in CATALOG if c.startswith("audio.") and "bringup" in CATALOG[c].required]
     assert len(midi) == 8 and len(audio) == 8
-    assert required_criteria("bringup", sim_rig, CATALOG) == audio + midi
+    usb = [
+        "usb.present",
+        "usb.speed",
+        "usb.descriptors_valid",
+        "usb.enumeration_s",
+        "usb.recovery_p95_s",
+        "power.autosuspend_off",
+        "kernel.usb_errors",
+    ]
+    assert required_criteria("bringup", sim_rig, CATALOG) == audio + midi + usb
     no_midi = dataclasses.replace(
-        sim_rig, midi_loopback=None, midi_identity=None, audio_loopback=None, thresholds={}
+        sim_rig,
+        midi_loopback=None,
+        midi_identity=None,
+        audio_loopback=None,
+        thresholds={},
+        devices=(),
     )
     assert required_criteria("bringup", no_midi, CATALOG) == []
     asked = dataclasses.replace(
@@ -78,13 +95,19 @@ ALL_PASS = [
     _rec("rig.config_errors", 0, Limit(max=0)),
     _rec("rig.threshold_errors", 0, Limit(max=0)),
     _rec("audio.buffer_latency_ms", 9.5, Limit(max=10, marginal=1), "application"),
+    _rec("usb.present", 1, Limit(min=1)),
+    _rec("usb.periodic_bandwidth_pct", 8.5, Limit(max=80)),
+    _rec("power.autosuspend_off", 1, Limit(min=1)),
+    _rec("power.port_budget_pct", 50.0, Limit(max=100)),
 ]
 
 
 def test_pass_with_marginal_record(sim_rig: Rig) -> None:
     result = decide("design", sim_rig, CATALOG, ALL_PASS)
     assert (result.verdict, result.diagnosis, result.reasons) == ("PASS", None, ())
-    assert [r.verdict for r in result.records] == [Verdict.PASS, Verdict.PASS, Verdict.MARGINAL]
+    assert [r.verdict for r in result.records] == [Verdict.PASS] * 2 + [Verdict.MARGINAL] + [
+        Verdict.PASS
+    ] * 4
 
 
 def test_fail_names_the_lowest_failing_layer(sim_rig: Rig) -> None:
@@ -104,7 +127,7 @@ def test_fail_names_the_lowest_failing_layer(sim_rig: Rig) -> None:
 
 
 def test_not_measured_required_criterion_is_incomplete(sim_rig: Rig) -> None:
-    result = decide("design", sim_rig, CATALOG, ALL_PASS[:2])
+    result = decide("design", sim_rig, CATALOG, ALL_PASS[:2] + ALL_PASS[3:])
     assert result.verdict == "INCOMPLETE"
     missing = [r for r in result.records if r.verdict is Verdict.NOT_MEASURED]
     assert [(r.id, r.value, r.test, r.limit) for r in missing] == [
@@ -126,6 +149,6 @@ def test_interrupted_or_broken_run_never_passes(sim_rig: Rig) -> None:
 
 def test_nothing_measured_is_incomplete(sim_rig: Rig) -> None:
     no_midi = dataclasses.replace(sim_rig, midi_loopback=None, midi_identity=None, thresholds={})
-    no_audio = dataclasses.replace(no_midi, audio_loopback=None)
+    no_audio = dataclasses.replace(no_midi, audio_loopback=None, devices=())
     result = decide("bringup", no_audio, CATALOG, [])
     assert (result.verdict, result.reasons) == ("INCOMPLETE", ("no criterion was measured",))

@@ -22,6 +22,8 @@ def test_budget(criteria):
 @pytest.mark.gate("design")
 def test_rig(criteria):
     criteria.check_all({{"rig.config_errors": 0, "rig.threshold_errors": 0}})
+    criteria.check_all({{"usb.present": 1, "usb.periodic_bandwidth_pct": 10.0,
+                        "power.autosuspend_off": 1, "power.port_budget_pct": 50.0}})
 
 @pytest.mark.gate("bringup")
 def test_other_gate():
@@ -40,6 +42,8 @@ pytestmark = pytest.mark.gate("design")
 def test_1_rig(criteria):
     criteria.check_all({"rig.config_errors": 0, "rig.threshold_errors": 0,
                         "audio.buffer_latency_ms": 1.0})
+    criteria.check_all({"usb.present": 1, "usb.periodic_bandwidth_pct": 10.0,
+                        "power.autosuspend_off": 1, "power.port_budget_pct": 50.0})
 """
 
 
@@ -79,6 +83,10 @@ def test_passing_gate_exits_0_with_signoff(pytester: pytest.Pytester) -> None:
         ("audio.buffer_latency_ms", 4.0, "PASS", "rig"),
         ("rig.config_errors", 0.0, "PASS", "default"),
         ("rig.threshold_errors", 0.0, "PASS", "default"),
+        ("usb.present", 1.0, "PASS", "default"),
+        ("usb.periodic_bandwidth_pct", 10.0, "PASS", "default"),
+        ("power.autosuspend_off", 1.0, "PASS", "default"),
+        ("power.port_budget_pct", 50.0, "PASS", "default"),
     ]
     assert doc["criteria"][0]["test"] == "test_gate.py::test_budget"
     assert doc["tests"] == {"passed": 2, "failed": 0, "broken": 0, "skipped": 0}
@@ -99,7 +107,7 @@ def test_passing_gate_exits_0_with_signoff(pytester: pytest.Pytester) -> None:
             "controller=Arturia KeyLab mkII 88 1c75:02cb",
             "criterion*measured*limit*verdict*limit from*layer / domain",
             "audio.buffer_latency_ms*4.0 ms*≤ 20.0 ms*PASS*rig*application / audio",
-            "gate design on rig sim: PASS (3 PASS)",
+            "gate design on rig sim: PASS (7 PASS)",
             "sign-off: *reports/b1/design/signoff.json",
         ]
     )
@@ -153,7 +161,7 @@ def test_failing_criterion_fails_test_gate_and_exit_status(pytester: pytest.Pyte
             "E*audio.buffer_latency_ms = 25.0 ms > 20.0 ms (rig sim, design)",
             "E*layer application / domain audio: lower audio.loopback.blocksize or periods*",
             "audio.buffer_latency_ms*25.0 ms*≤ 20.0 ms*FAIL*rig*application / audio",
-            "gate design on rig sim: FAIL (2 PASS, 1 FAIL)",
+            "gate design on rig sim: FAIL (6 PASS, 1 FAIL)",
             "diagnosis: application / audio: audio.buffer_latency_ms = 25.0 ms (limit ≤ 20.0 ms); "
             "lower audio.loopback.blocksize or periods, or raise the latency limit",
         ]
@@ -182,7 +190,7 @@ def test_marginal_passes_and_is_flagged(pytester: pytest.Pytester) -> None:
     gate_tests(pytester, budget=19.0)
     result = pytester.runpytest("--gate=design", "--build-id=b1")
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["gate design on rig sim: PASS (2 PASS, 1 MARGINAL)"])
+    result.stdout.fnmatch_lines(["gate design on rig sim: PASS (6 PASS, 1 MARGINAL)"])
     doc = read_signoff(pytester.path)
     assert doc["criteria"][0]["verdict"] == "MARGINAL"
     assert (
@@ -205,7 +213,7 @@ def test_required_criterion_never_measured_is_incomplete(pytester: pytest.Pytest
     result.stdout.fnmatch_lines(
         [
             "audio.buffer_latency_ms*—*≤ 20.0 ms*NOT_MEASURED*",
-            "gate design on rig sim: INCOMPLETE (2 PASS, 1 NOT_MEASURED)",
+            "gate design on rig sim: INCOMPLETE (6 PASS, 1 NOT_MEASURED)",
         ]
     )
 
@@ -388,6 +396,10 @@ def test_keyboard_interrupt_ends_incomplete_and_keeps_evidence(pytester: pytest.
         "rig.config_errors",
         "rig.threshold_errors",
         "audio.buffer_latency_ms",
+        "usb.present",
+        "usb.periodic_bandwidth_pct",
+        "power.autosuspend_off",
+        "power.port_budget_pct",
     ]
     statuses = {r["name"]: r["status"] for r in allure_results(pytester.path)}
     assert statuses["test_1_rig"] == "passed"
@@ -421,6 +433,8 @@ def test_budget(criteria, n):
 
 def test_rig(criteria):
     criteria.check_all({{"rig.config_errors": 0, "rig.threshold_errors": 0}})
+    criteria.check_all({{"usb.present": 1, "usb.periodic_bandwidth_pct": 10.0,
+                        "power.autosuspend_off": 1, "power.port_budget_pct": 50.0}})
 
 def test_pid():
     print(os.getpid())
@@ -436,9 +450,9 @@ def test_xdist_workers_report_to_one_verdict(
     assert result.ret == ret
     doc = read_signoff(pytester.path)
     assert doc["verdict"] == verdict
-    assert len(doc["criteria"]) == 8  # 6 budgets + 2 rig checks, each once
+    assert len(doc["criteria"]) == 12  # 6 budgets + 2 rig and 4 host checks, each once
     journal = (pytester.path / "reports/b1/design/criteria.jsonl").read_text().splitlines()
-    assert len(journal) == 8
+    assert len(journal) == 12
     results = allure_results(pytester.path)
     assert len(results) == 8
     assert len({labels(r, "thread")[0].split("-")[0] for r in results}) == 2  # both workers

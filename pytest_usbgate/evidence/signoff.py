@@ -65,7 +65,7 @@ def document(
 def _row(record: Record) -> str:
     limit = record.limit.describe(record.unit) if record.limit else "—"
     return (
-        f"| `{record.id}` | {format_value(record.value, record.unit)} | {limit} | "
+        f"| `{record.label}` | {format_value(record.value, record.unit)} | {limit} | "
         f"**{record.verdict.value}** | {record.limit_source} | {record.layer} / "
         f"{record.domain} | `{record.test or '—'}` |"
     )
@@ -97,12 +97,12 @@ def markdown(doc: Mapping[str, Any], records: Sequence[Record]) -> str:
         "",
         "## Devices",
         "",
-        "| id | device | VID:PID | serial | firmware |",
-        "|---|---|---|---|---|",
+        "| id | device | VID:PID | serial | firmware | port | speed |",
+        "|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {d['id']} | {d['name']} | {d['vid']}:{d['pid']} | {d['serial'] or '—'} | "
-        f"{d['firmware'] or '—'} |"
+        f"| {d['id']} | {d['name']} | {d['vid']}:{d['pid']} | {d.get('serial') or '—'} | "
+        f"{d.get('firmware') or '—'} | {_port(d)} | {_speed(d)} |"
         for d in doc["devices"]
     ]
     tests = doc["tests"]
@@ -162,3 +162,13 @@ def verify(gate_dir: Path) -> list[str]:
         elif recorded[rel] != actual[rel]:
             problems.append(f"changed: {rel}")
     return problems
+
+
+def _port(device: Mapping[str, Any]) -> str:
+    port = device.get("port")
+    return f"{port} #{device.get('devnum')}" if port else "—"
+
+
+def _speed(device: Mapping[str, Any]) -> str:
+    speed = device.get("speed_mbps")
+    return f"{speed:g} Mb/s" if isinstance(speed, int | float) else "—"

@@ -160,9 +160,32 @@ def classify(text: str) -> list[KernelEvent]:
 
 
 def errors(events: list[KernelEvent], devices: set[str] | None = None) -> list[KernelEvent]:
-    """The error events, for the given device paths (None: all)."""
+    """The error events, for the given device paths (None: all). A device's interfaces
+    ("1-1:1.0") count as the device; events that name no device count for every one."""
     return [
         e
         for e in events
-        if e.severity == "error" and (devices is None or e.device is None or e.device in devices)
+        if e.severity == "error"
+        and (
+            devices is None
+            or e.device is None
+            or e.device in devices
+            or e.device.split(":", 1)[0] in devices
+        )
     ]
+
+
+_FIRMWARE: Final = re.compile(
+    r"(?:usb|snd-usb-audio) (?P<device>\d+-[\d.]+)(?::[\d.]+)?: Firmware version (?P<version>\d+)"
+)
+
+
+def firmware_versions(lines: list[str]) -> dict[str, str]:
+    """Device path -> the firmware version its driver printed (Scarlett2: `Firmware
+    version 2128`); the last one printed wins."""
+    found = {}
+    for line in lines:
+        match = _FIRMWARE.search(line)
+        if match:
+            found[match.group("device")] = match.group("version")
+    return found

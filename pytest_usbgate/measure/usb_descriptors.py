@@ -25,6 +25,7 @@ INTERFACE_ASSOCIATION, BOS, DEVICE_CAPABILITY = 11, 15, 16
 CS_INTERFACE, CS_ENDPOINT = 0x24, 0x25
 AUDIO = 0x01
 AUDIOCONTROL, AUDIOSTREAMING, MIDISTREAMING = 1, 2, 3
+UAC2_PROTOCOL = 0x20  # bInterfaceProtocol IP_VERSION_02_00
 
 NAMES: Final = {
     DEVICE: "device",
@@ -165,6 +166,23 @@ def _fields(kind: int, raw: bytes) -> dict[str, int | list[int]]:
         return {"wTotalLength": _u16(raw, 2), "bNumDeviceCaps": raw[4]}
     if kind == DEVICE_CAPABILITY:
         return {"bDevCapabilityType": raw[2]}
+    return {}
+
+
+def _streaming_format(subtype: int, raw: bytes, uac2: bool) -> dict[str, int | list[int]]:
+    """Channels and sample size of an AudioStreaming general / format type I descriptor
+    (UAC2 §4.9.2, §2.3.1.6 of its Formats document; UAC1 §4.5.2, Formats §2.2.5)."""
+    if subtype == 1 and uac2 and len(raw) >= 11:
+        return {"bFormatType": raw[5], "bNrChannels": raw[10]}
+    if subtype == 2 and uac2 and len(raw) >= 6:
+        return {"bFormatType": raw[3], "bSubslotSize": raw[4], "bBitResolution": raw[5]}
+    if subtype == 2 and not uac2 and len(raw) >= 7:
+        return {
+            "bFormatType": raw[3],
+            "bNrChannels": raw[4],
+            "bSubslotSize": raw[5],  # UAC1 calls it bSubframeSize
+            "bBitResolution": raw[6],
+        }
     return {}
 
 
@@ -316,6 +334,9 @@ class _Parser:
         elif subclass == AUDIOCONTROL and subtype in (2, 3) and len(raw) >= 6:
             node.fields["bTerminalID"] = raw[3]
             node.fields["wTerminalType"] = _u16(raw, 4)
+        elif subclass == AUDIOSTREAMING:
+            uac2 = interface.number("bInterfaceProtocol") == UAC2_PROTOCOL
+            node.fields.update(_streaming_format(subtype, raw, uac2))
 
     def _midi(self, node: Descriptor, raw: bytes) -> None:
         subtype = raw[2]

@@ -33,7 +33,7 @@ FAULTS: Final[dict[str, Fault]] = {
         Fault("audio-dropout", "application", "audio", "a 10 ms dropout every 2 s"),
         Fault("audio-slip", "application", "audio", "one sample slips every second"),
         Fault("audio-unplugged", "application", "audio", "no signal returns"),
-        Fault("usb-missing", "host", "usb", "the KeyLab is absent"),
+        Fault("usb-missing", "host", "usb", "the KeyLab is absent (and so its MIDI ports)"),
         Fault("usb-full-speed", "host", "usb", "the 4i4 enumerates at 12 Mb/s"),
         Fault("usb-autosuspend", "host", "power", "power/control=auto on the audio interface"),
         Fault(

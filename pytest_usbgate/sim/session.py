@@ -13,6 +13,7 @@ import select
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ FIXTURES: Final = Path(__file__).resolve().parent / "fixtures"
 INTERFACE: Final = "focusrite-scarlett-4i4-gen4"
 CONTROLLER: Final = "arturia-keylab-mkii-88"
 START_TIMEOUT_S: Final = 20.0
+KERNEL_CLOCK_S: Final = 520.0  # the sim kernel's clock at session start: after the replayed log
 KEYLAB_88_MODEL: Final = bytes([0x05, 0x68])
 KEYLAB_FIRMWARE: Final = bytes([0x01, 0x02, 0x00, 0x00])  # placeholder: confirm on a unit
 
@@ -118,9 +120,10 @@ def plan(rig: Rig, faults: frozenset[str]) -> SimPlan:
                 }
             if midi_loop_device == name:
                 main["loop"] = loop_params
+            if "usb-missing" in faults:
+                continue  # absent from the bus: no USB device, no MIDI ports
             midi.append({"client": product, "ports": [main, {"port": "DAW"}]})
-            if "usb-missing" not in faults:
-                usb[name] = {}
+            usb[name] = {}
     stack_args = rig.stack.qemu_args if rig.stack else ()
     return SimPlan(
         samplerate=samplerate,
@@ -150,10 +153,19 @@ class SimSession:
         self.startup_s = 0.0
         self.ready: dict[str, Any] = {}
         self._saved_env: dict[str, str | None] = {}
+        self._kernel_lock = threading.Lock()
+        self._began = time.monotonic()
 
     @property
     def kernel_log(self) -> Path:
         return self.workdir / "kmsg.log"
+
+    def kernel_line(self, text: str) -> None:
+        """What the sim's "kernel" says now (plug cycles), in dmesg form, after the
+        replayed boot log's clock."""
+        seconds = KERNEL_CLOCK_S + time.monotonic() - self._began
+        with self._kernel_lock, self.kernel_log.open("a") as log:
+            log.write(f"[{seconds:12.6f}] {text}\n")
 
     @property
     def guest_pnp(self) -> Path:

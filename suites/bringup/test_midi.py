@@ -5,6 +5,7 @@ from pytest_usbgate import Criteria
 from pytest_usbgate.evidence.midi import attach_hex, attach_loop
 from pytest_usbgate.io.midi import (
     MidiDevice,
+    PortNotFound,
     burst_rate,
     identity_query,
     round_trip,
@@ -44,8 +45,12 @@ def test_midi_loopback_sysex_integrity(midi_loopback: MidiDevice, criteria: Crit
 
 def test_controller_identity(midi_identity: MidiDevice, criteria: Criteria) -> None:
     timeout_ms = 1000
-    with midi_identity.port.open() as ports:
-        reply, reply_ms = identity_query(ports, timeout_ms)
+    try:
+        with midi_identity.port.open() as ports:
+            reply, reply_ms = identity_query(ports, timeout_ms)
+    except PortNotFound as exc:  # the device is not there: a FAIL, not a broken rig
+        criteria.check("midi.identity", False, detail=str(exc), device=midi_identity.device)
+        return
     if reply is None:
         criteria.check(
             "midi.identity",

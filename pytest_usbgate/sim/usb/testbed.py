@@ -78,6 +78,7 @@ class Testbed:
         self.root = self._lib.umockdev_testbed_get_root_dir(self._tb).decode()
         self._next_devnum = 2
         self.plugged: dict[str, int] = {}  # model name -> devnum
+        self.attributes: dict[str, dict[str, str]] = {}  # what each model was plugged with
         self._add(strip_comments(fixture_path("host").read_text()))
 
     def _add(self, text: str) -> None:
@@ -86,15 +87,22 @@ class Testbed:
             message = ctypes.cast(error, ctypes.POINTER(_GError)).contents.message.decode()
             raise InfrastructureError(f"sim: umockdev rejected a device description: {message}")
 
+    @property
+    def next_devnum(self) -> int:
+        return self._next_devnum
+
     def syspath(self, name: str) -> str:
         return f"/sys{ROOT_HUB}/{MODELS[name].port}"
 
     def plug(self, name: str, attributes: dict[str, str] | None = None) -> int:
-        """Connect a modelled device; returns its new device number."""
+        """Connect a modelled device; returns its new device number. Without
+        `attributes`, a replug keeps what the device was first plugged with."""
         if name in self.plugged:
             raise InfrastructureError(f"sim: {name} is already plugged in")
+        if attributes is not None:
+            self.attributes[name] = dict(attributes)
         text = strip_comments(fixture_path(name).read_text())
-        for attribute, value in (attributes or {}).items():
+        for attribute, value in self.attributes.get(name, {}).items():
             text = set_attribute(text, attribute, value)
         devnum = self._next_devnum
         self._next_devnum += 1

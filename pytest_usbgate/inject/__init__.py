@@ -1,0 +1,1 @@
+"""Fault injection: ways to take a USB device away and give it back."""
