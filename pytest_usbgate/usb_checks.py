@@ -35,19 +35,30 @@ def identity(match: Match, kernel: KernelLog | None = None) -> dict[str, object]
     return found
 
 
+def _present(match: Match) -> tuple[bool, str]:
+    """On the bus and authorized (authorized = 0 leaves a device listed but unusable)."""
+    if match.host is None:
+        return False, match.problem or ""
+    if match.host.attributes.get("authorized", "1") == "0":
+        return False, f"{match.host.describe()}: authorized=0, the host will not use it"
+    return True, match.host.describe()
+
+
 def check_present(
     criteria: Criteria, matches: Sequence[Match], kernel: KernelLog | None = None
 ) -> list[Record]:
-    records = [
-        criteria.judge(
-            "usb.present",
-            m.found,
-            detail=m.host.describe() if m.host else m.problem or "",
-            device=m.device.id,
-            identity=identity(m, kernel),
+    records = []
+    for match in matches:
+        present, detail = _present(match)
+        records.append(
+            criteria.judge(
+                "usb.present",
+                present,
+                detail=detail,
+                device=match.device.id,
+                identity=identity(match, kernel),
+            )
         )
-        for m in matches
-    ]
     return criteria.raise_failed(records)
 
 

@@ -134,3 +134,47 @@ def test_host_faults_fail_with_a_host_diagnosis(
         assert "midi.identity" in failed
     else:
         assert failed == {criterion}, failed
+
+
+NAMED = """
+import pytest
+
+pytestmark = pytest.mark.gate("bringup")
+
+
+def test_scarlett(scarlett_4i4):
+    assert (scarlett_4i4.usb_id, scarlett_4i4.port_path, scarlett_4i4.speed_mbps) == (
+        "1235:821a", "1-1", 480.0)
+    assert scarlett_4i4.serial == "S4I4SIM0000001"
+
+
+def test_keylab(keylab_mkii):
+    assert (keylab_mkii.usb_id, keylab_mkii.port_path) == ("1c75:02cb", "1-2")
+"""
+
+
+@pytest.mark.parametrize("fault", [None, "usb-missing"])
+def test_named_device_fixtures(tmp_path: Path, fault: str | None) -> None:
+    suite = tmp_path / "test_named.py"
+    suite.write_text(NAMED)
+    args = ["-v", *([f"--usbgate-fault={fault}"] if fault else [])]
+    _, output, signoff = run_gate(tmp_path, suite, "bringup", *args)
+    outcomes = {t.split("::")[-1]: s for t, s in _outcomes(output).items()}
+    assert outcomes["test_scarlett"] == "PASSED", output[-3000:]
+    if fault is None:
+        assert outcomes["test_keylab"] == "PASSED", output[-3000:]
+        return
+    assert outcomes["test_keylab"] == "ERROR"  # the fixture FAILs usb.present at setup
+    assert signoff["verdict"] == "FAIL"
+    (record,) = [c for c in signoff["criteria"] if c["id"] == "usb.present"]
+    assert (record["device"], record["verdict"]) == ("controller", "FAIL")
+    assert "KeyLab mkII 88 (1c75:02cb) not found; the host has: 1235:821a" in record["detail"]
+
+
+def _outcomes(output: str) -> dict[str, str]:
+    found = {}
+    for line in output.splitlines():
+        parts = line.split(" ")
+        if len(parts) >= 2 and parts[1] in ("PASSED", "FAILED", "ERROR") and "::" in parts[0]:
+            found[parts[0]] = parts[1]
+    return found
