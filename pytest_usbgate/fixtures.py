@@ -93,11 +93,19 @@ def usbgate_sim_services(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("sim")
 
 
+def sim_session(rig: Rig, request: pytest.FixtureRequest) -> SimSession | None:
+    """The running sim when `rig` is the sim rig (started if need be); None on a real rig."""
+    if rig.kind != "sim":
+        return None
+    session: SimSession = request.getfixturevalue("sim")
+    return session
+
+
 @pytest.fixture
 def serial_port(rig: Rig, request: pytest.FixtureRequest) -> Path:
     """A CDC ACM port to open with pyserial (on the sim: a pty that echoes)."""
-    if rig.kind == "sim":
-        session: SimSession = request.getfixturevalue("sim")
+    session = sim_session(rig, request)
+    if session is not None:
         assert session.serial is not None
         return session.serial.path
     raise InfrastructureError(f"rig {rig.name}: no serial port configured")
@@ -107,8 +115,8 @@ def _midi(rig: Rig, key: str, request: pytest.FixtureRequest) -> MidiDevice:
     device = rig_midi(rig, key)
     if device is None:
         pytest.skip(f"rig {rig.name} has no [{key}]")
-    if rig.kind == "sim":  # its ports live on the sim's JACK server
-        session: SimSession = request.getfixturevalue("sim")
+    session = sim_session(rig, request)
+    if session is not None:  # its ports live on the sim's JACK server
         device = replace(device, port=replace(device.port, host_xruns=session.xruns))
     return device
 
@@ -133,7 +141,7 @@ def audio_loopback(rig: Rig, request: pytest.FixtureRequest) -> AudioLoop:
     loop = rig_audio(rig)
     if loop is None:
         pytest.skip(f"rig {rig.name} has no [audio.loopback]")
-    if rig.kind == "sim":  # its device lives on the sim's JACK server
-        session: SimSession = request.getfixturevalue("sim")
+    session = sim_session(rig, request)
+    if session is not None:  # its device lives on the sim's JACK server
         loop = replace(loop, host_xruns=session.xruns)
     return loop

@@ -13,11 +13,11 @@ import pytest
 
 from pytest_usbgate.checker import Criteria
 from pytest_usbgate.errors import InfrastructureError, UsbgateError
+from pytest_usbgate.fixtures import sim_session
 from pytest_usbgate.inject.usb import Injector, host_injector
 from pytest_usbgate.io.kernel_log import FileSource, KernelLog, host_source
 from pytest_usbgate.io.usb_host import HostDevice, list_devices
 from pytest_usbgate.rig import Rig
-from pytest_usbgate.sim.session import SimSession
 from pytest_usbgate.sim.usb.injector import SimReplug
 from pytest_usbgate.usb_match import Match, match_devices
 
@@ -26,18 +26,11 @@ KEYLAB_MKII_88 = "arturia-keylab-mkii-88"
 REPLAY_SETTLE_S = 5.0
 
 
-def _sim(rig: Rig, request: pytest.FixtureRequest) -> SimSession | None:
-    if rig.kind != "sim":
-        return None
-    session: SimSession = request.getfixturevalue("sim")
-    return session
-
-
 @pytest.fixture
 def usb_devices(rig: Rig, request: pytest.FixtureRequest) -> list[Match]:
     """Each rig device matched to what the host has now (in rig order); a device the
     host lacks has `host` None and a `problem` naming what the host has instead."""
-    _sim(rig, request)
+    sim_session(rig, request)
     return match_devices(rig.devices, list_devices())
 
 
@@ -83,7 +76,7 @@ def kernel_log(rig: Rig, request: pytest.FixtureRequest) -> Iterator[KernelLog]:
     """The kernel log from this session's start (on the sim: its replayed recording,
     waited for before each read), classified; `mark()` and `errors_since(mark, paths)`
     give a test its own window."""
-    session = _sim(rig, request)
+    session = sim_session(rig, request)
     if session is None:
         log = KernelLog(host_source())
     else:
@@ -107,7 +100,7 @@ def plug_injector(
 ) -> Callable[[str, HostDevice], Injector]:
     """`plug_injector(device_id, host_device)`: what unplugs and replugs it, as the
     rig's [usb.recovery] says (on the sim: umockdev remove and re-add)."""
-    session = _sim(rig, request)
+    session = sim_session(rig, request)
     plan = rig.recovery()
 
     def make(device_id: str, device: HostDevice) -> Injector:

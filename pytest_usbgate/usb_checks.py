@@ -23,15 +23,13 @@ from pytest_usbgate.usb_match import Match
 CMDLINE: Final = Path("/proc/cmdline")
 
 
-def identity(match: Match, kernel: KernelLog | None = None) -> dict[str, object] | None:
+def identity(match: Match, firmware: dict[str, str]) -> dict[str, object] | None:
+    """The device as the host sees it, with the firmware its driver logged (by port)."""
     if match.host is None:
         return None
     found: dict[str, object] = match.host.identity()
-    if kernel is not None:
-        kernel.poll()
-        firmware = firmware_versions(kernel.lines).get(match.host.port_path)
-        if firmware:
-            found["firmware"] = firmware
+    if match.host.port_path in firmware:
+        found["firmware"] = firmware[match.host.port_path]
     return found
 
 
@@ -47,6 +45,10 @@ def _present(match: Match) -> tuple[bool, str]:
 def check_present(
     criteria: Criteria, matches: Sequence[Match], kernel: KernelLog | None = None
 ) -> list[Record]:
+    firmware: dict[str, str] = {}
+    if kernel is not None:
+        kernel.poll()
+        firmware = firmware_versions(kernel.lines)
     records = []
     for match in matches:
         present, detail = _present(match)
@@ -56,7 +58,7 @@ def check_present(
                 present,
                 detail=detail,
                 device=match.device.id,
-                identity=identity(match, kernel),
+                identity=identity(match, firmware),
             )
         )
     return criteria.raise_failed(records)

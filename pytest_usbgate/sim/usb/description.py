@@ -62,7 +62,7 @@ def device_block(model: UsbModel) -> str:
     d = model.descriptors
     dev = d.device
     node = f"bus/usb/{BUS:03d}/{model.devnum:03d}"
-    vendor, product, bcd = (int.from_bytes(dev[i : i + 2], "little") for i in (8, 10, 12))
+    vendor, product, bcd = d.ids
     config = d.configuration
     lines = [
         f"P: {ROOT_HUB}/{model.port}",

@@ -201,6 +201,14 @@ class DescriptorSet:
     unconfirmed: tuple[str, ...]
 
     @property
+    def ids(self) -> tuple[int, int, int]:
+        """(idVendor, idProduct, bcdDevice) from the device descriptor."""
+        vendor, product, bcd = (
+            int.from_bytes(self.device[i : i + 2], "little") for i in (8, 10, 12)
+        )
+        return vendor, product, bcd
+
+    @property
     def sysfs(self) -> bytes:
         return self.device + self.configuration
 

@@ -57,11 +57,10 @@ class SimReplug:
                 f"{devnum} using xhci_hcd"
             )
             self._testbed.plug(self._model.name)
-            device = self._model.descriptors.device
-            vendor, product = (int.from_bytes(device[i : i + 2], "little") for i in (8, 10))
+            vendor, product, bcd = self._model.descriptors.ids
             self._kernel_line(
                 f"usb {port}: New USB device found, idVendor={vendor:04x}, "
-                f"idProduct={product:04x}, bcdDevice= {device[13]:x}.{device[12]:02x}"
+                f"idProduct={product:04x}, bcdDevice= {bcd >> 8:x}.{bcd & 0xFF:02x}"
             )
         except BaseException as exc:  # the cycle times out; the test reports this
             self.error = exc
