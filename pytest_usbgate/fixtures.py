@@ -1,23 +1,33 @@
 """Fixtures every gate test can use: `rig`, `gate`, `criteria`; the rig's audio loop
 (`audio_loopback`) and MIDI ports (`midi_loopback`, `midi_identity`); the sim rig's
-services (`sim`, started for every gate run on a sim rig) and its `serial_port`."""
+services (`sim`, started when the first test needs it) and its `serial_port`.
+
+A fixture that needs the sim's services when the rig is the sim rig asks for `rig_sim`
+(None on a real rig): pytest then knows before the run which tests need the sim.
+Hardware and sim modules are imported in the fixtures, not here: loading the plugin
+stays cheap for runs that never use them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
 import pytest
 
 from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.checker import Criteria
 from pytest_usbgate.errors import ConfigError, InfrastructureError, UsbgateError
-from pytest_usbgate.io.audio import AudioLoop, rig_audio
-from pytest_usbgate.io.midi import MidiDevice, rig_midi
 from pytest_usbgate.rig import Rig
-from pytest_usbgate.sim.session import SimSession, plan
 from pytest_usbgate.state import item_gate, record_sink, session_state
+
+if TYPE_CHECKING:
+    from pytest_usbgate.io.audio import AudioLoop
+    from pytest_usbgate.io.midi import MidiDevice
+    from pytest_usbgate.sim.session import SimSession
+
+SIM_FIXTURES: Final = frozenset({"sim", "rig_sim"})  # a test using either starts the sim
 
 
 @pytest.fixture(scope="session")
@@ -75,6 +85,8 @@ def sim(pytestconfig: pytest.Config, rig: Rig) -> Iterator[SimSession]:
         state.sim_line = outer.describe()
         yield outer
         return
+    from pytest_usbgate.sim.session import SimSession, plan
+
     session = SimSession(plan(rig, state.faults)).start()
     _RUNNING.append(session)
     state.sim_line = session.describe()
@@ -85,16 +97,10 @@ def sim(pytestconfig: pytest.Config, rig: Rig) -> Iterator[SimSession]:
         session.stop()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def usbgate_sim_services(request: pytest.FixtureRequest) -> None:
-    """A gate run on a sim rig starts the sim with the session, whatever the tests use."""
-    state = session_state(request.config)
-    if state.gate is not None and state.rig is not None and state.rig.kind == "sim":
-        request.getfixturevalue("sim")
-
-
-def sim_session(rig: Rig, request: pytest.FixtureRequest) -> SimSession | None:
-    """The running sim when `rig` is the sim rig (started if need be); None on a real rig."""
+@pytest.fixture(scope="session")
+def rig_sim(rig: Rig, request: pytest.FixtureRequest) -> SimSession | None:
+    """The running sim when the rig is the sim rig (started if need be); None on a real
+    rig."""
     if rig.kind != "sim":
         return None
     session: SimSession = request.getfixturevalue("sim")
@@ -102,46 +108,47 @@ def sim_session(rig: Rig, request: pytest.FixtureRequest) -> SimSession | None:
 
 
 @pytest.fixture
-def serial_port(rig: Rig, request: pytest.FixtureRequest) -> Path:
+def serial_port(rig: Rig, rig_sim: SimSession | None) -> Path:
     """A CDC ACM port to open with pyserial (on the sim: a pty that echoes)."""
-    session = sim_session(rig, request)
-    if session is not None:
-        assert session.serial is not None
-        return session.serial.path
+    if rig_sim is not None:
+        assert rig_sim.serial is not None
+        return rig_sim.serial.path
     raise InfrastructureError(f"rig {rig.name}: no serial port configured")
 
 
-def _midi(rig: Rig, key: str, request: pytest.FixtureRequest) -> MidiDevice:
+def _midi(rig: Rig, key: str, session: SimSession | None) -> MidiDevice:
+    from pytest_usbgate.io.midi import rig_midi
+
     device = rig_midi(rig, key)
     if device is None:
         pytest.skip(f"rig {rig.name} has no [{key}]")
-    session = sim_session(rig, request)
     if session is not None:  # its ports live on the sim's JACK server
         device = replace(device, port=replace(device.port, host_xruns=session.xruns))
     return device
 
 
 @pytest.fixture
-def midi_loopback(rig: Rig, request: pytest.FixtureRequest) -> MidiDevice:
+def midi_loopback(rig: Rig, rig_sim: SimSession | None) -> MidiDevice:
     """The rig's MIDI loop (out -> in, e.g. the 4i4's DIN out cabled to its DIN in):
     `with midi_loopback.port.open() as ports:` opens it by name and always releases it."""
-    return _midi(rig, "midi.loopback", request)
+    return _midi(rig, "midi.loopback", rig_sim)
 
 
 @pytest.fixture
-def midi_identity(rig: Rig, request: pytest.FixtureRequest) -> MidiDevice:
+def midi_identity(rig: Rig, rig_sim: SimSession | None) -> MidiDevice:
     """The device that must answer the identity request, with what its reply must say."""
-    return _midi(rig, "midi.identity", request)
+    return _midi(rig, "midi.identity", rig_sim)
 
 
 @pytest.fixture
-def audio_loopback(rig: Rig, request: pytest.FixtureRequest) -> AudioLoop:
+def audio_loopback(rig: Rig, rig_sim: SimSession | None) -> AudioLoop:
     """The rig's audio cable (e.g. the 4i4's line out 1 -> line in 3): `take(stimulus)`
     plays and records in one duplex stream, closed on every path."""
+    from pytest_usbgate.io.audio import rig_audio
+
     loop = rig_audio(rig)
     if loop is None:
         pytest.skip(f"rig {rig.name} has no [audio.loopback]")
-    session = sim_session(rig, request)
-    if session is not None:  # its device lives on the sim's JACK server
-        loop = replace(loop, host_xruns=session.xruns)
+    if rig_sim is not None:  # its device lives on the sim's JACK server
+        loop = replace(loop, host_xruns=rig_sim.xruns)
     return loop

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_usbgate.checker import Criteria
 from pytest_usbgate.errors import InfrastructureError, UsbgateError
-from pytest_usbgate.fixtures import sim_session
-from pytest_usbgate.inject.usb import Injector, host_injector
-from pytest_usbgate.io.kernel_log import FileSource, KernelLog, host_source
-from pytest_usbgate.io.usb_host import HostDevice, list_devices
 from pytest_usbgate.rig import Rig
-from pytest_usbgate.sim.usb.injector import SimReplug
-from pytest_usbgate.usb_match import Match, match_devices
+
+if TYPE_CHECKING:
+    from pytest_usbgate.inject.usb import Injector
+    from pytest_usbgate.io.kernel_log import KernelLog
+    from pytest_usbgate.io.usb_host import HostDevice
+    from pytest_usbgate.sim.session import SimSession
+    from pytest_usbgate.usb_match import Match
 
 SCARLETT_4I4 = "focusrite-scarlett-4i4-gen4"
 KEYLAB_MKII_88 = "arturia-keylab-mkii-88"
@@ -27,10 +29,12 @@ REPLAY_SETTLE_S = 5.0
 
 
 @pytest.fixture
-def usb_devices(rig: Rig, request: pytest.FixtureRequest) -> list[Match]:
+def usb_devices(rig: Rig, rig_sim: SimSession | None) -> list[Match]:
     """Each rig device matched to what the host has now (in rig order); a device the
     host lacks has `host` None and a `problem` naming what the host has instead."""
-    sim_session(rig, request)
+    from pytest_usbgate.io.usb_host import list_devices
+    from pytest_usbgate.usb_match import match_devices
+
     return match_devices(rig.devices, list_devices())
 
 
@@ -72,11 +76,13 @@ def keylab_mkii(rig: Rig, usb_device: Callable[[str], HostDevice]) -> HostDevice
 
 
 @pytest.fixture(scope="session")
-def kernel_log(rig: Rig, request: pytest.FixtureRequest) -> Iterator[KernelLog]:
+def kernel_log(rig_sim: SimSession | None) -> Iterator[KernelLog]:
     """The kernel log from this session's start (on the sim: its replayed recording,
     waited for before each read), classified; `mark()` and `errors_since(mark, paths)`
     give a test its own window."""
-    session = sim_session(rig, request)
+    from pytest_usbgate.io.kernel_log import FileSource, KernelLog, host_source
+
+    session = rig_sim
     if session is None:
         log = KernelLog(host_source())
     else:
@@ -95,12 +101,13 @@ def kernel_log(rig: Rig, request: pytest.FixtureRequest) -> Iterator[KernelLog]:
 
 
 @pytest.fixture
-def plug_injector(
-    rig: Rig, request: pytest.FixtureRequest
-) -> Callable[[str, HostDevice], Injector]:
+def plug_injector(rig: Rig, rig_sim: SimSession | None) -> Callable[[str, HostDevice], Injector]:
     """`plug_injector(device_id, host_device)`: what unplugs and replugs it, as the
     rig's [usb.recovery] says (on the sim: umockdev remove and re-add)."""
-    session = sim_session(rig, request)
+    from pytest_usbgate.inject.usb import host_injector
+    from pytest_usbgate.sim.usb.injector import SimReplug
+
+    session = rig_sim
     plan = rig.recovery()
 
     def make(device_id: str, device: HostDevice) -> Injector:

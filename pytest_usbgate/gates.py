@@ -82,12 +82,14 @@ def decide(
     measured: Iterable[Record],
     broken_tests: Sequence[str] = (),
     interrupted: str | None = None,
+    evidence_errors: Sequence[str] = (),
 ) -> GateResult:
     """The gate verdict.
 
     FAIL when any criterion FAILs (diagnosis: the lowest failing layer). Otherwise
     INCOMPLETE when the run was interrupted, a test failed or broke outside any
-    criterion, a required criterion was not measured, or nothing was measured.
+    criterion, evidence could not be written, a required criterion was not measured,
+    or nothing was measured.
     Otherwise PASS (MARGINAL records pass and stay flagged).
     """
     records = list(measured)
@@ -115,6 +117,11 @@ def decide(
     if interrupted:
         reasons.append(f"run interrupted: {interrupted}")
     reasons += [f"test broke before its criteria were judged: {t}" for t in broken_tests]
+    if evidence_errors:
+        others = len(evidence_errors) - 1
+        reasons.append(
+            f"evidence not written: {evidence_errors[0]}" + (f" (+{others} more)" if others else "")
+        )
     missing = sorted(
         (r for r in records if r.verdict is Verdict.NOT_MEASURED),
         key=lambda r: _layer_rank(r.layer),
@@ -126,7 +133,7 @@ def decide(
     if not reasons:
         return GateResult(gate, "PASS", None, tuple(records), ())
 
-    if interrupted or broken_tests or not missing:
+    if interrupted or broken_tests or evidence_errors or not missing:
         diagnosis = Diagnosis("host", "rig", reasons[0] + "; fix the rig or the test, then re-run")
     else:
         first = missing[0]

@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import signal
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from types import FrameType
 from typing import Any, Final, cast
@@ -19,19 +20,20 @@ import pytest
 
 from pytest_usbgate.criteria import Record
 from pytest_usbgate.errors import ConfigError
-from pytest_usbgate.evidence import build
-from pytest_usbgate.evidence.allure_labels import attach_json, label_gate_test
+from pytest_usbgate.evidence import allure_results, build
+from pytest_usbgate.evidence.allure_labels import attach_json
 from pytest_usbgate.evidence.signoff import SIGNOFF
 from pytest_usbgate.fixtures import (  # noqa: F401  (fixtures)
+    SIM_FIXTURES,
     audio_loopback,
     criteria,
     gate,
     midi_identity,
     midi_loopback,
     rig,
+    rig_sim,
     serial_port,
     sim,
-    usbgate_sim_services,
 )
 from pytest_usbgate.fixtures_usb import (  # noqa: F401  (fixtures)
     kernel_log,
@@ -45,7 +47,7 @@ from pytest_usbgate.gates import GATES
 from pytest_usbgate.rig import Rig, load_rig, resolve_rig
 from pytest_usbgate.run import GateRun, prepare_gate_dir
 from pytest_usbgate.sim.faults import catalog_lines, parse_faults
-from pytest_usbgate.sim.preload import ensure_preloaded
+from pytest_usbgate.sim.preload import forget_inherited_testbed, reexec, reexec_command
 from pytest_usbgate.state import (
     STATE,
     SessionState,
@@ -57,6 +59,7 @@ from pytest_usbgate.summary import summary_lines
 
 PROP_RECORDS: Final = "usbgate.criteria"
 PROP_OUTCOME: Final = "usbgate.outcome"
+EVIDENCE_ERRORS: Final = "usbgate.evidence_errors"
 EARLY_RIG = pytest.StashKey[Rig]()
 _NON_FAILURES: Final = (AssertionError, pytest.fail.Exception)
 
@@ -111,18 +114,63 @@ def _setting(config: pytest.Config, name: str) -> str:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """On the sim rig, make sure this process runs under umockdev's preload (re-exec)."""
+    """The sim rig's USB testbed works only in a process under umockdev's preload: this
+    run is executed again under it. Now, when xdist workers will inherit it or the ini
+    says so (usbgate_sim_usb); otherwise only once collection shows that a test uses
+    the sim (pytest_collection_finish), so runs that never touch it pay nothing."""
     if config.option.help or not _uses_sim(config):
         return
+    forget_inherited_testbed()
+    if _distributed(config) or config.getini("usbgate_sim_usb"):
+        _reexec_preloaded(config)
+
+
+def _distributed(config: pytest.Config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) or (
+        getattr(config.option, "dist", "no") != "no"
+    )
+
+
+def _reexec_preloaded(config: pytest.Config, before: Callable[[], None] | None = None) -> None:
+    """Replace this process by the same command under the preload, if need be; `before`
+    runs first (only when the process is replaced)."""
     if list(config.invocation_params.args) != sys.argv[1:]:
         return  # pytest.main() inside another program: never replace that program
+    command = reexec_command()
+    if command is None:  # already preloaded, or no library (the testbed says so)
+        return
+    if before is not None:
+        before()
     capture = config.pluginmanager.getplugin("capturemanager")
     if capture is not None:
         capture.stop_global_capturing()
-    ensure_preloaded()
-    if capture is not None:  # not re-executed (already preloaded, or no library)
-        capture.start_global_capturing()
-        capture.suspend_global_capture()
+    reexec(command)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session_state(session.config)
+    if state.gate is None or state.rig is None or state.rig.kind != "sim":
+        return
+    if not any(
+        SIM_FIXTURES.intersection(getattr(item, "fixturenames", ())) for item in session.items
+    ):
+        return
+
+    def drop_this_run() -> None:
+        """The next process starts the run afresh: nothing of this one stays behind."""
+        if state.spool is not None:
+            state.spool.close()
+        if state.run is not None:
+            state.run.discard()
+        reporter = session.config.pluginmanager.getplugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                "usbgate: the sim rig's USB testbed needs umockdev's preload: "
+                "running this session again under it"
+            )
+
+    _reexec_preloaded(session.config, drop_this_run)
 
 
 def _uses_sim(config: pytest.Config) -> bool:
@@ -173,7 +221,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker_input is not None:  # xdist worker: the controller decided where evidence goes
         shared = worker_input["usbgate"]
         state.build_id = shared["build_id"]
-        config.option.allure_report_dir = shared["allure_dir"]
+        _start_allure(config, state, Path(shared["allure_dir"]))
         return
 
     state.build_id = _build_id(config)
@@ -183,18 +231,37 @@ def pytest_configure(config: pytest.Config) -> None:
     if not reports_dir.is_absolute():
         reports_dir = config.invocation_params.dir / reports_dir
     gate_dir = prepare_gate_dir(reports_dir, state.build_id, gate_name)
-    if not getattr(config.option, "allure_report_dir", None):
-        config.option.allure_report_dir = str(gate_dir / "allure-results")
+    _start_allure(config, state, _allure_dir(config) or gate_dir / "allure-results")
     state.run = GateRun(
         gate=gate_name,
         rig=loaded,
         build_id=state.build_id,
         gate_dir=gate_dir,
+        allure_dir=state.allure_dir,
         executor=build.executor(os.environ, state.build_id),
     )
     state.run.begin()
     config.pluginmanager.register(GateController(state.run), "usbgate-controller")
     _interrupt_on_sigterm(config)
+
+
+def _allure_dir(config: pytest.Config) -> Path | None:
+    """A --alluredir given with --gate: the gate's results go there (cleaned first when
+    --clean-alluredir says so), written by us rather than by allure-pytest's logger."""
+    given = getattr(config.option, "allure_report_dir", None)
+    if not given:
+        return None
+    config.option.allure_report_dir = None  # allure-pytest's own configure stands aside
+    folder = Path(given).absolute()
+    if getattr(config.option, "clean_alluredir", False):
+        shutil.rmtree(folder, ignore_errors=True)
+    return folder
+
+
+def _start_allure(config: pytest.Config, state: SessionState, folder: Path) -> None:
+    assert state.gate is not None and state.build_id is not None
+    state.allure_dir = folder
+    state.spool = allure_results.start(config, folder, gate=state.gate, build_id=state.build_id)
 
 
 def _build_id(config: pytest.Config) -> str:
@@ -236,7 +303,7 @@ def pytest_configure_node(node: Any) -> None:
     if state.gate is not None:
         node.workerinput["usbgate"] = {
             "build_id": state.build_id,
-            "allure_dir": node.config.option.allure_report_dir,
+            "allure_dir": str(state.allure_dir),
         }
 
 
@@ -276,9 +343,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    state = session_state(item.config)
-    if state.gate is not None and state.build_id is not None:
-        label_gate_test(state.gate, state.build_id)
     yield
     records = item_records(item).records
     if records:
@@ -301,6 +365,16 @@ def pytest_runtest_makereport(
         report.user_properties.append(
             (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message})
         )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker's evidence is on disk before it reports itself finished; what could
+    not be written goes to the controller."""
+    output: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
+    spool = session_state(session.config).spool
+    if output is not None and spool is not None:
+        output[EVIDENCE_ERRORS] = spool.flush()
 
 
 class GateController:
@@ -332,6 +406,8 @@ class GateController:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
+        output = getattr(node, "workeroutput", None) or {}
+        self.run.evidence_errors += output.get(EVIDENCE_ERRORS, [])
         if error:
             self.run.interrupted = (
                 self.run.interrupted or f"xdist worker {node.gateway.id} went down: {error}"
@@ -341,7 +417,14 @@ class GateController:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.run.interrupted = self.run.interrupted or "pytest stopped the session"
-        result = self.run.finish()
+        state = session_state(session.config)
+        written: dict[str, str] = {}
+        if state.spool is not None:
+            self.run.evidence_errors += state.spool.flush()
+            if state.allure_dir is not None and state.allure_dir.is_relative_to(self.run.gate_dir):
+                folder = state.allure_dir.relative_to(self.run.gate_dir).as_posix()
+                written = {f"{folder}/{n}": h for n, h in state.spool.sha256.items()}
+        result = self.run.finish(written)
         if result.verdict != "PASS" and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -3,8 +3,10 @@ and writes the sign-off. Workers never write here; pytest-free."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -69,18 +71,27 @@ class GateRun:
     """State of a gate run as the controller sees it."""
 
     def __init__(
-        self, *, gate: str, rig: Rig, build_id: str, gate_dir: Path, executor: Mapping[str, Any]
+        self,
+        *,
+        gate: str,
+        rig: Rig,
+        build_id: str,
+        gate_dir: Path,
+        executor: Mapping[str, Any],
+        allure_dir: Path | None = None,
     ) -> None:
         self.gate = gate
         self.rig = rig
         self.build_id = build_id
         self.gate_dir = gate_dir
+        self.allure_dir = allure_dir or gate_dir / "allure-results"
         self.executor = executor
         self.started = now_iso()
         self.records: list[Record] = []
         self.outcomes: Counter[str] = Counter({k: 0 for k in OUTCOMES})
         self.broken: list[str] = []
         self.interrupted: str | None = None
+        self.evidence_errors: list[str] = []
         self.result: GateResult | None = None
 
     def environment(self) -> dict[str, str]:
@@ -100,12 +111,19 @@ class GateRun:
     def begin(self) -> None:
         """Allure metadata, and a sign-off that reads INCOMPLETE until the run finishes."""
         allure_env.write_allure_metadata(
+            self.allure_dir,
             self.gate_dir,
             allure_env.environment(self.environment()),
             self.executor,
             report_name=f"usbgate {self.gate} gate, rig {self.rig.name}, build {self.build_id}",
         )
         signoff.write_signoff(self.gate_dir, self._document(None), [], sealed=False)
+
+    def discard(self) -> None:
+        """Remove what `begin` wrote (this process hands the run to another one)."""
+        shutil.rmtree(self.gate_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            self.gate_dir.parent.rmdir()  # the build's folder, if this left it empty
 
     def add(self, records: Iterable[Record]) -> None:
         for record in records:
@@ -119,11 +137,21 @@ class GateRun:
         ):
             self.broken.append(f"{test} ({kind}: {message})" if message else test)
 
-    def finish(self) -> GateResult:
+    def finish(self, written: Mapping[str, str] | None = None) -> GateResult:
+        """The verdict and the sealed sign-off. `written`: files this run wrote (path
+        relative to the gate folder -> sha256), which the manifest need not read back."""
         self.result = decide(
-            self.gate, self.rig, builtin_catalog(), self.records, self.broken, self.interrupted
+            self.gate,
+            self.rig,
+            builtin_catalog(),
+            self.records,
+            self.broken,
+            self.interrupted,
+            self.evidence_errors,
         )
-        signoff.write_signoff(self.gate_dir, self._document(now_iso()), self.result.records)
+        signoff.write_signoff(
+            self.gate_dir, self._document(now_iso()), self.result.records, known=written
+        )
         return self.result
 
     def _document(self, finished: str | None) -> dict[str, Any]:

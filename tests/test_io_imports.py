@@ -21,6 +21,19 @@ def test_plugin_imports_no_hardware_library() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_loading_the_plugin_leaves_hardware_sim_and_analysis_modules_alone() -> None:
+    """What every pytest run with the plugin installed pays: no numpy, no io/, measure/,
+    inject/ or sim services until a fixture asks for them (bench/overhead.py)."""
+    code = (
+        "import sys, pytest_usbgate.plugin\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'numpy' or "
+        "m.startswith(('pytest_usbgate.io', 'pytest_usbgate.measure', "
+        "'pytest_usbgate.inject', 'pytest_usbgate.sim.'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['pytest_usbgate.sim.faults', 'pytest_usbgate.sim.preload']"
+
+
 def test_missing_native_library_is_one_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -480,3 +481,149 @@ def test_killed_worker_ends_incomplete(pytester: pytest.Pytester) -> None:
     doc = read_signoff(pytester.path)
     assert doc["verdict"] == "INCOMPLETE"
     assert any("test_killed" in reason for reason in doc["incomplete_reasons"]), doc
+
+
+def test_results_are_the_files_allure_pytest_writes(tmp_path: Path) -> None:
+    """Our logger writes what allure-pytest's AllureFileLogger writes, plus the stamp."""
+    from allure_commons.logger import AllureFileLogger
+    from allure_commons.model2 import (
+        Attachment,
+        Label,
+        Parameter,
+        StatusDetails,
+        TestResult,
+        TestResultContainer,
+        TestStepResult,
+    )
+
+    from pytest_usbgate.evidence.allure_results import AllureResults
+    from pytest_usbgate.evidence.spool import Spool
+
+    def result() -> TestResult:
+        return TestResult(
+            name="test_x",
+            uuid="u1",
+            status="failed",
+            start=1,
+            stop=2,
+            labels=[Label(name="feature", value="application")],
+            parameters=[
+                Parameter(name="n", value="3"),
+                Parameter(name="e", value="", excluded=False),
+            ],
+            statusDetails=StatusDetails(message="É > 6 ms", trace="t", flaky=False),
+            steps=[TestStepResult(name="s", attachments=[Attachment("a", "a-attachment.json")])],
+        )
+
+    container = TestResultContainer(uuid="c1", children=["u1"])
+    theirs_dir, ours_dir = tmp_path / "theirs", tmp_path / "ours"
+    theirs = AllureFileLogger(str(theirs_dir))
+    theirs.report_result(result())
+    theirs.report_container(container)
+    theirs.report_attached_data("{}", "a-attachment.json")
+    ours_dir.mkdir()
+    spool = Spool(ours_dir)
+    ours = AllureResults(spool, gate="bringup", build_id="b7")
+    ours.report_result(result())
+    ours.report_container(container)
+    ours.report_attached_data("{}", "a-attachment.json")
+    assert spool.close() == []
+
+    def read(folder: Path) -> dict[str, Any]:
+        out = {}
+        for path in folder.iterdir():
+            kind = path.name.rpartition("-")[2]  # result.json, container.json, attachment.json
+            out[kind] = (
+                path.read_text() if kind == "attachment.json" else json.loads(path.read_text())
+            )
+        return out
+
+    expected = read(theirs_dir)
+    expected["result.json"]["labels"].append({"name": "epic", "value": "bringup"})
+    expected["result.json"]["parameters"].append(
+        {"name": "build", "value": "'b7'", "excluded": True}
+    )
+    assert read(ours_dir) == expected
+    assert set(expected) == {"result.json", "container.json", "attachment.json"}
+
+
+def test_evidence_that_cannot_be_written_makes_the_gate_incomplete(
+    pytester: pytest.Pytester,
+) -> None:
+    gate_tests_then(
+        pytester,
+        """
+        def test_2_results_folder_goes():
+            os.rename("reports/b1/design/allure-results", "moved-away")
+    """,
+    )
+    result = pytester.runpytest("--gate=design", "--build-id=b1")
+    assert result.ret == 1
+    doc = read_signoff(pytester.path)
+    assert doc["verdict"] == "INCOMPLETE"
+    (reason,) = doc["incomplete_reasons"]
+    assert re.fullmatch(
+        r"evidence not written: \S+/reports/b1/design/allure-results/"
+        r"[0-9a-f-]{36}-(result|container|attachment)\.json: "
+        r"No such file or directory \(\+\d+ more\)",
+        reason,
+    ), reason
+    result.stdout.fnmatch_lines(["gate design on rig sim: INCOMPLETE*"])
+
+
+USES_SIM = """
+import os, pytest
+from pytest_usbgate.sim.preload import preload_active
+pytestmark = pytest.mark.gate("design")
+
+def test_{name}({fixture}):
+    with open("{name}.txt", "w") as fh:
+        fh.write(f"{{os.getpid()}} {{preload_active()}}")
+"""
+
+
+def test_the_sim_starts_only_when_a_selected_test_uses_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose tests never touch the sim neither starts it nor re-executes pytest
+    under umockdev's preload; one that does re-executes once, leaving no trace of the
+    first attempt."""
+    from pytest_usbgate.sim.preload import GUARD
+
+    for name in ("LD_PRELOAD", GUARD, "UMOCKDEV_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    pytester.makepyfile(
+        test_plain=USES_SIM.format(name="plain", fixture="criteria"),
+        test_sim=USES_SIM.format(name="sim", fixture="rig_sim"),
+    )
+    plain = pytester.runpytest_subprocess("--gate=design", "--build-id=b1", "test_plain.py")
+    assert "again under it" not in plain.stdout.str()
+    assert not any(line.startswith("sim: ") for line in plain.outlines)
+    assert (pytester.path / "plain.txt").read_text().endswith(" False")
+
+    both = pytester.runpytest_subprocess("--gate=design", "--build-id=b2")
+    assert both.stdout.str().count("running this session again under it") == 1
+    both.stdout.fnmatch_lines(["sim: jackd *"])
+    assert (pytester.path / "sim.txt").read_text().endswith(" True")
+    assert sorted(p.name for p in (pytester.path / "reports").iterdir()) == ["b1", "b2"]
+    assert [p.name for p in (pytester.path / "reports/b2").iterdir()] == ["design"]
+    assert read_signoff(pytester.path, "b2")["tests"]["passed"] == 2
+
+
+def test_an_explicit_alluredir_gets_the_gate_results(pytester: pytest.Pytester) -> None:
+    gate_tests(pytester)
+    stale = pytester.path / "elsewhere" / "stale-result.json"
+    stale.parent.mkdir()
+    stale.write_text("{}")
+    args = ("--gate=design", "--build-id=b1", "--alluredir=elsewhere")
+    assert pytester.runpytest(*args, "--clean-alluredir").ret == 0
+    assert not stale.exists()
+    folder = pytester.path / "elsewhere"
+    results = {
+        r["name"]: r for r in (json.loads(p.read_text()) for p in folder.glob("*-result.json"))
+    }
+    assert sorted(results) == ["test_budget", "test_rig"]
+    assert labels(results["test_rig"], "epic") == ["design"]
+    assert "gate=design\n" in (folder / "environment.properties").read_text()
+    assert (folder / "categories.json").exists() and (folder / "executor.json").exists()
+    assert not any((pytester.path / "reports/b1/design/allure-results").iterdir())

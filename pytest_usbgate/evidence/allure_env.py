@@ -78,12 +78,15 @@ def categories() -> list[dict[str, Any]]:
 
 
 def write_allure_metadata(
-    gate_dir: Path, env: Mapping[str, str], executor: Mapping[str, Any], report_name: str
+    results_dir: Path,
+    gate_dir: Path,
+    env: Mapping[str, str],
+    executor: Mapping[str, Any],
+    report_name: str,
 ) -> None:
-    """environment.properties, executor.json and categories.json in allure-results (read by
-    Allure 2 and by Allure 3's readers), plus allurerc.json beside it: Allure 3's default
-    report takes its categories from its config, not from categories.json."""
-    results_dir = gate_dir / "allure-results"
+    """environment.properties, executor.json and categories.json in the results folder
+    (read by Allure 2 and by Allure 3's readers), plus allurerc.json in the gate folder:
+    Allure 3's default report takes its categories from its config, not categories.json."""
     write_environment(results_dir, env)
     write_json(results_dir / "executor.json", dict(executor))
     write_json(results_dir / "categories.json", categories())

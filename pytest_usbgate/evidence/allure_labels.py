@@ -11,12 +11,6 @@ from allure_commons.types import Severity
 from pytest_usbgate.criteria import Record, format_value
 
 
-def label_gate_test(gate: str, build_id: str) -> None:
-    """epic = gate; the build id as an excluded parameter (history stays continuous)."""
-    allure.dynamic.epic(gate)  # type: ignore[no-untyped-call]
-    allure.dynamic.parameter("build", build_id, excluded=True)
-
-
 def label_record(record: Record, severity: str | None) -> None:
     """feature = layer, story = domain, the value as an excluded parameter; `severity`
     for the first record of a test."""

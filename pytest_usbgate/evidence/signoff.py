@@ -8,6 +8,7 @@ itself, whose own hash is kept beside it in `signoff.json.sha256` (sha256sum for
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -22,14 +23,19 @@ SIDECAR: Final = "signoff.json.sha256"
 MARKDOWN: Final = "signoff.md"
 
 
-def manifest(gate_dir: Path) -> dict[str, str]:
-    """relative path -> sha256 of every file under `gate_dir` but signoff.json and its hash."""
+def manifest(gate_dir: Path, known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """relative path -> sha256 of every file under `gate_dir` but signoff.json and its hash.
+    `known` gives the hash of files this run wrote itself (relative path -> sha256): those
+    are listed without being read back."""
+    known = known or {}
     out = {}
-    for path in sorted(p for p in gate_dir.rglob("*") if p.is_file()):
-        rel = path.relative_to(gate_dir).as_posix()
-        if rel not in (SIGNOFF, SIDECAR):
-            out[rel] = sha256_file(path)
-    return out
+    for folder, _, names in os.walk(gate_dir):
+        rel_folder = Path(folder).relative_to(gate_dir)
+        for name in names:
+            rel = (rel_folder / name).as_posix()
+            if rel not in (SIGNOFF, SIDECAR):
+                out[rel] = known.get(rel) or sha256_file(Path(folder) / name)
+    return dict(sorted(out.items()))
 
 
 def document(
@@ -122,14 +128,19 @@ def markdown(doc: Mapping[str, Any], records: Sequence[Record]) -> str:
 
 
 def write_signoff(
-    gate_dir: Path, doc: dict[str, Any], records: Sequence[Record], *, sealed: bool = True
+    gate_dir: Path,
+    doc: dict[str, Any],
+    records: Sequence[Record],
+    *,
+    sealed: bool = True,
+    known: Mapping[str, str] | None = None,
 ) -> None:
     """signoff.md, the manifest over the folder, signoff.json, and (sealed) its hash.
 
     An unsealed sign-off (a run still going) has no hash file, so it never verifies.
     """
     write_atomic(gate_dir / MARKDOWN, markdown(doc, records))
-    doc["manifest"] = manifest(gate_dir)
+    doc["manifest"] = manifest(gate_dir, known)
     write_json(gate_dir / SIGNOFF, doc)
     if sealed:
         write_atomic(gate_dir / SIDECAR, f"{sha256_file(gate_dir / SIGNOFF)}  {SIGNOFF}\n")

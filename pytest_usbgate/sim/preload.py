@@ -11,11 +11,20 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
-from typing import Final
-
-from pytest_usbgate.sim.usb.testbed import PRELOAD, preload_active
+from typing import Final, NoReturn
 
 GUARD: Final = "USBGATE_UMOCKDEV_PRELOADED"  # set once: never loop
+PRELOAD: Final = "libumockdev-preload.so"
+Command = tuple[list[str], dict[str, str]]
+
+
+def preload_active() -> bool:
+    """Whether umockdev's preload library is mapped into this process."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return any(PRELOAD in line for line in maps)
+    except OSError:
+        return False
 
 
 def preload_library() -> str | None:
@@ -23,29 +32,44 @@ def preload_library() -> str | None:
     return found if found else None
 
 
-def reexec_argv_env(library: str) -> tuple[list[str], dict[str, str]]:
+def reexec_argv_env(library: str) -> Command:
     env = dict(os.environ)
     env["LD_PRELOAD"] = " ".join(p for p in (library, env.get("LD_PRELOAD", "")) if p)
     env[GUARD] = "1"
     return list(sys.orig_argv), env
 
 
-def ensure_preloaded() -> None:
-    """Replace this process by the same command under the preload, unless it already
-    runs under it, tried before, or the library is missing (then the testbed says so).
-    A testbed inherited from the process that started this one (a pytest run inside a
-    test that has a sim) is not this session's: it goes, or PortAudio's ALSA probe
-    would abort inside it."""
-    os.environ.pop("UMOCKDEV_DIR", None)
+def reexec_command() -> Command | None:
+    """This process's command line under the preload; None when it already runs under
+    it, tried before, or the library is missing (then the testbed says so)."""
     if preload_active() or os.environ.get(GUARD):
-        return
+        return None
     library = preload_library()
     if library is None or PRELOAD not in library:
-        return
-    argv, env = reexec_argv_env(library)
+        return None
+    return reexec_argv_env(library)
+
+
+def forget_inherited_testbed() -> None:
+    """A testbed inherited from the process that started this one (a pytest run inside
+    a test that has a sim) is not this session's: it goes, or PortAudio's ALSA probe
+    would abort inside it."""
+    os.environ.pop("UMOCKDEV_DIR", None)
+
+
+def reexec(command: Command) -> NoReturn:
+    argv, env = command
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, argv, env)
+
+
+def ensure_preloaded() -> None:
+    """Replace this process by the same command under the preload, if need be."""
+    forget_inherited_testbed()
+    command = reexec_command()
+    if command is not None:
+        reexec(command)
 
 
 def _open_fds() -> set[int]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Final, final
 
 from pytest_usbgate.errors import InfrastructureError
+from pytest_usbgate.sim.preload import preload_active
 from pytest_usbgate.sim.usb.description import (
     MODELS,
     ROOT_HUB,
@@ -24,16 +25,6 @@ from pytest_usbgate.sim.usb.description import (
 )
 
 LIBRARY: Final = "libumockdev.so.0"
-PRELOAD: Final = "libumockdev-preload.so"
-
-
-def preload_active() -> bool:
-    """Whether umockdev's preload library is mapped into this process."""
-    try:
-        with open("/proc/self/maps") as maps:
-            return any(PRELOAD in line for line in maps)
-    except OSError:
-        return False
 
 
 class _GError(ctypes.Structure):

@@ -1,0 +1,179 @@
+"""Evidence files written by a helper process, so that a file system's cost per new file
+(a few tenths of a millisecond each on a VM's ext4) is not paid on the test's thread.
+
+The parent hands each file over a pipe as one frame; the helper writes it atomically
+(temporary name, then rename) in arrival order. `flush()` returns once every file handed
+over so far is on disk, with any write errors; `sha256` then holds the hash of every
+file written, so a manifest need not read them back. A helper that has gone away is replaced by
+writing in the parent: no file is ever dropped. Frames already in the pipe survive the
+parent being killed: the helper writes them before it sees end of file.
+
+Standard library only: the helper runs this file with `python -I -S`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO, Final
+
+HEADER: Final = struct.Struct(">II")  # name length, body length; name length 0 = flush
+PIPE_BYTES: Final = 1 << 20
+F_SETPIPE_SZ: Final = 1031  # Linux fcntl
+
+
+def write_file(folder: Path, name: str, body: bytes) -> None:
+    """Write `folder/name` so that readers see all of it or nothing."""
+    if not name or "/" in name or name.startswith("."):
+        raise OSError(f"not a plain file name: {name!r}")
+    tmp = folder / f".{name}.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(body)
+    os.replace(tmp, folder / name)
+
+
+def failure(folder: Path, name: str, exc: Exception) -> str:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"{folder / name}: {reason}"
+
+
+def frame(name: str, body: bytes) -> bytes:
+    raw = name.encode("utf-8")
+    return HEADER.pack(len(raw), len(body)) + raw + body
+
+
+def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
+    data = stream.read(size)
+    return data if data is not None and len(data) == size else None
+
+
+def serve(folder: Path, frames: IO[bytes], replies: IO[bytes]) -> None:
+    """The helper: write each file framed on `frames`; answer each flush, and the end of
+    input, on `replies` with one JSON line: the files written since the last answer
+    (name -> sha256 of their bytes) and the errors."""
+    written: dict[str, str] = {}
+    errors: list[str] = []
+
+    def answer() -> None:
+        replies.write(json.dumps({"sha256": written, "errors": errors}).encode() + b"\n")
+        replies.flush()
+        written.clear()
+        errors.clear()
+
+    while (header := _read_exact(frames, HEADER.size)) is not None:
+        name_len, body_len = HEADER.unpack(header)
+        if name_len == 0:
+            answer()
+            continue
+        raw, body = _read_exact(frames, name_len), _read_exact(frames, body_len)
+        if raw is None or body is None:
+            errors.append("truncated frame at end of input")
+            break
+        name = raw.decode("utf-8", "replace")
+        try:
+            write_file(folder, name, body)
+        except OSError as exc:
+            errors.append(failure(folder, name, exc))
+        else:
+            written[name] = hashlib.sha256(body).hexdigest()
+    with contextlib.suppress(OSError):
+        answer()
+
+
+def _write_all(pipe: IO[bytes], data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[pipe.write(view) or 0 :]
+
+
+class Spool:
+    """Files for one folder, written by a helper process (see the module text)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.errors: list[str] = []
+        self.sha256: dict[str, str] = {}  # every file written, as of the last flush
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+        self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-I", "-S", __file__, str(folder)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,  # each file goes into the pipe at once: nothing waits in a buffer here
+            env=env,
+            start_new_session=True,  # Ctrl-C and a job's SIGTERM reach the parent, not it
+        )
+        assert self._proc.stdin is not None
+        with contextlib.suppress(OSError):
+            import fcntl
+
+            fcntl.fcntl(self._proc.stdin.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+
+    def put(self, name: str, body: bytes) -> None:
+        """Hand one file to the helper (or write it here if the helper is gone)."""
+        if self._proc is not None:
+            assert self._proc.stdin is not None
+            try:
+                _write_all(self._proc.stdin, frame(name, body))
+                return
+            except (OSError, ValueError):
+                self._lost_helper()
+        try:
+            write_file(self.folder, name, body)
+        except OSError as exc:
+            self.errors.append(failure(self.folder, name, exc))
+        else:
+            self.sha256[name] = hashlib.sha256(body).hexdigest()
+
+    def flush(self) -> list[str]:
+        """Wait until every file handed over is written; the write errors so far."""
+        if self._proc is not None:
+            assert self._proc.stdin is not None and self._proc.stdout is not None
+            try:
+                _write_all(self._proc.stdin, HEADER.pack(0, 0))
+                self._take(self._proc.stdout.readline())
+            except (OSError, ValueError):
+                self._lost_helper()
+        return list(self.errors)
+
+    def _take(self, answer: bytes) -> None:
+        reply = json.loads(answer)  # ValueError when the helper died before answering
+        self.sha256.update(reply["sha256"])
+        self.errors += reply["errors"]
+
+    def close(self) -> list[str]:
+        """Write what is left, stop the helper; all write errors."""
+        if self._proc is not None:
+            proc, self._proc = self._proc, None
+            assert proc.stdin is not None and proc.stdout is not None
+            with contextlib.suppress(OSError, ValueError):
+                proc.stdin.close()
+            with contextlib.suppress(OSError, ValueError):
+                self._take(proc.stdout.readline())
+            proc.stdout.close()
+            proc.wait()
+        return list(self.errors)
+
+    def _lost_helper(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(OSError, ValueError):
+                assert proc.stdin is not None
+                proc.stdin.close()
+            proc.kill()
+            proc.wait()
+            self.errors.append(
+                f"evidence writer (pid {proc.pid}) exited with {proc.returncode}; "
+                "files it had not written yet are lost"
+            )
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    serve(Path(sys.argv[1]), sys.stdin.buffer, sys.stdout.buffer)

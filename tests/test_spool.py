@@ -1,0 +1,150 @@
+"""The evidence spool: files written by a helper process, flushed on demand, never lost."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pytest_usbgate.evidence.spool import HEADER, Spool, frame, serve, write_file
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_serve_writes_each_frame_and_answers_each_flush(tmp_path: Path) -> None:
+    frames = io.BytesIO(
+        frame("a-result.json", b'{"name": "a"}')
+        + frame("b.txt", "é".encode())
+        + HEADER.pack(0, 0)
+        + frame("../escape", b"x")
+        + HEADER.pack(0, 0)
+        + frame("c.bin", b"")
+    )
+    replies = io.BytesIO()
+    serve(tmp_path, frames, replies)
+    assert files(tmp_path) == {
+        "a-result.json": b'{"name": "a"}',
+        "b.txt": "é".encode(),
+        "c.bin": b"",
+    }
+    first, second, last = (json.loads(line) for line in replies.getvalue().splitlines())
+    assert first == {
+        "sha256": {"a-result.json": sha256(b'{"name": "a"}'), "b.txt": sha256("é".encode())},
+        "errors": [],
+    }
+    assert second == {
+        "sha256": {},
+        "errors": [f"{tmp_path / '../escape'}: not a plain file name: '../escape'"],
+    }
+    assert last == {"sha256": {"c.bin": sha256(b"")}, "errors": []}
+
+
+def test_serve_reports_a_truncated_frame(tmp_path: Path) -> None:
+    replies = io.BytesIO()
+    serve(tmp_path, io.BytesIO(frame("a.txt", b"12345")[:-2]), replies)
+    assert json.loads(replies.getvalue()) == {
+        "sha256": {},
+        "errors": ["truncated frame at end of input"],
+    }
+    assert files(tmp_path) == {}
+
+
+def test_spool_flush_means_on_disk(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    try:
+        for i in range(200):
+            spool.put(f"{i:03d}-result.json", f'{{"i": {i}}}'.encode())
+        assert spool.flush() == []
+        written = files(tmp_path)
+        assert len(written) == 200 and written["199-result.json"] == b'{"i": 199}'
+        assert spool.sha256 == {name: sha256(body) for name, body in written.items()}
+    finally:
+        assert spool.close() == []
+
+
+def test_write_errors_name_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    spool = Spool(folder)
+    try:
+        folder.rmdir()
+        spool.put("a.json", b"{}")
+        (error,) = spool.flush()
+        assert error == f"{folder / 'a.json'}: No such file or directory"
+    finally:
+        spool.close()
+
+
+def test_a_killed_helper_is_replaced_by_writing_here(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.put("before.json", b"1")
+    assert spool.flush() == []
+    assert spool._proc is not None
+    os.kill(spool._proc.pid, signal.SIGKILL)
+    spool._proc.wait()
+    spool.put("after.json", b"2")
+    spool.put("later.json", b"3")
+    errors = spool.close()
+    assert files(tmp_path) == {"after.json": b"2", "before.json": b"1", "later.json": b"3"}
+    assert spool.sha256 == {n: sha256(b) for n, b in files(tmp_path).items()}
+    assert len(errors) == 1 and "exited with -9" in errors[0]
+
+
+PARENT = """
+import os, sys
+from pathlib import Path
+from pytest_usbgate.evidence.spool import Spool
+spool = Spool(Path(sys.argv[1]))
+for i in range(300):
+    spool.put(f"{i:03d}.json", b"x" * 2000)
+print(spool._proc.pid, flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+def running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"  # a zombie has finished
+
+
+def test_files_handed_over_survive_the_parent_being_killed(tmp_path: Path) -> None:
+    """SIGKILL of the test process: everything it handed to the helper is written."""
+    parent = subprocess.run(
+        [sys.executable, "-c", PARENT, str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert parent.returncode == -9
+    helper = int(parent.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while running(helper) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not running(helper)
+    written = files(tmp_path)
+    assert len(written) == 300 and set(written.values()) == {b"x" * 2000}
+
+
+def test_write_file_is_atomic_and_plain(tmp_path: Path) -> None:
+    write_file(tmp_path, "a.json", b"1")
+    write_file(tmp_path, "a.json", b"22")
+    assert files(tmp_path) == {"a.json": b"22"}
+    for bad in ("", ".hidden", "x/y"):
+        try:
+            write_file(tmp_path, bad, b"")
+        except OSError as exc:
+            assert "not a plain file name" in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} accepted")
