@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -148,3 +149,24 @@ def test_write_file_is_atomic_and_plain(tmp_path: Path) -> None:
             assert "not a plain file name" in str(exc)
         else:
             raise AssertionError(f"{bad!r} accepted")
+
+
+def test_threads_attaching_at_once_never_mix_their_files(tmp_path: Path) -> None:
+    """Frames larger than a pipe's atomic write, from four threads at once."""
+    spool = Spool(tmp_path)
+
+    def attach(thread: int) -> None:
+        for i in range(50):
+            spool.put(f"t{thread}-{i:02d}.bin", bytes([thread]) * 20_000 + bytes([i]))
+
+    workers = [threading.Thread(target=attach, args=(t,)) for t in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert spool.close() == []
+    written = files(tmp_path)
+    assert len(written) == 200
+    for name, body in written.items():
+        thread, i = int(name[1]), int(name[3:5])
+        assert body == bytes([thread]) * 20_000 + bytes([i]), name

@@ -17,10 +17,10 @@ import contextlib
 import hashlib
 import json
 import os
-import signal
 import struct
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import IO, Final
 
@@ -100,15 +100,20 @@ class Spool:
         self.folder = folder
         self.errors: list[str] = []
         self.sha256: dict[str, str] = {}  # every file written, as of the last flush
+        self._lock = threading.Lock()  # one frame at a time, whichever thread attaches
         env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-        self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [sys.executable, "-I", "-S", __file__, str(folder)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            bufsize=0,  # each file goes into the pipe at once: nothing waits in a buffer here
-            env=env,
-            start_new_session=True,  # Ctrl-C and a job's SIGTERM reach the parent, not it
-        )
+        self._proc: subprocess.Popen[bytes] | None = None
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", __file__, str(folder)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                bufsize=0,  # each file goes into the pipe at once: nothing waits here
+                env=env,
+                start_new_session=True,  # Ctrl-C and a job's SIGTERM reach the parent only
+            )
+        except OSError:
+            return  # no helper: files are written here, as they come
         assert self._proc.stdin is not None
         with contextlib.suppress(OSError):
             import fcntl
@@ -117,13 +122,17 @@ class Spool:
 
     def put(self, name: str, body: bytes) -> None:
         """Hand one file to the helper (or write it here if the helper is gone)."""
-        if self._proc is not None:
-            assert self._proc.stdin is not None
-            try:
-                _write_all(self._proc.stdin, frame(name, body))
-                return
-            except (OSError, ValueError):
-                self._lost_helper()
+        with self._lock:
+            if self._proc is not None:
+                assert self._proc.stdin is not None
+                try:
+                    _write_all(self._proc.stdin, frame(name, body))
+                    return
+                except (OSError, ValueError):
+                    self._lost_helper()
+            self._write_here(name, body)
+
+    def _write_here(self, name: str, body: bytes) -> None:
         try:
             write_file(self.folder, name, body)
         except OSError as exc:
@@ -133,14 +142,15 @@ class Spool:
 
     def flush(self) -> list[str]:
         """Wait until every file handed over is written; the write errors so far."""
-        if self._proc is not None:
-            assert self._proc.stdin is not None and self._proc.stdout is not None
-            try:
-                _write_all(self._proc.stdin, HEADER.pack(0, 0))
-                self._take(self._proc.stdout.readline())
-            except (OSError, ValueError):
-                self._lost_helper()
-        return list(self.errors)
+        with self._lock:
+            if self._proc is not None:
+                assert self._proc.stdin is not None and self._proc.stdout is not None
+                try:
+                    _write_all(self._proc.stdin, HEADER.pack(0, 0))
+                    self._take(self._proc.stdout.readline())
+                except (OSError, ValueError):
+                    self._lost_helper()
+            return list(self.errors)
 
     def _take(self, answer: bytes) -> None:
         reply = json.loads(answer)  # ValueError when the helper died before answering
@@ -149,16 +159,17 @@ class Spool:
 
     def close(self) -> list[str]:
         """Write what is left, stop the helper; all write errors."""
-        if self._proc is not None:
-            proc, self._proc = self._proc, None
-            assert proc.stdin is not None and proc.stdout is not None
-            with contextlib.suppress(OSError, ValueError):
-                proc.stdin.close()
-            with contextlib.suppress(OSError, ValueError):
-                self._take(proc.stdout.readline())
-            proc.stdout.close()
-            proc.wait()
-        return list(self.errors)
+        with self._lock:
+            if self._proc is not None:
+                proc, self._proc = self._proc, None
+                assert proc.stdin is not None and proc.stdout is not None
+                with contextlib.suppress(OSError, ValueError):
+                    proc.stdin.close()
+                with contextlib.suppress(OSError, ValueError):
+                    self._take(proc.stdout.readline())
+                proc.stdout.close()
+                proc.wait()
+            return list(self.errors)
 
     def _lost_helper(self) -> None:
         proc, self._proc = self._proc, None
@@ -175,5 +186,4 @@ class Spool:
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(Path(sys.argv[1]), sys.stdin.buffer, sys.stdout.buffer)
