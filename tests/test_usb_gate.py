@@ -124,7 +124,7 @@ def test_host_faults_fail_with_a_host_diagnosis(
         tmp_path, BRINGUP, "bringup", *extra, f"--usbgate-fault={fault}"
     )
     assert code != 0
-    assert signoff["verdict"] == "FAIL"
+    assert signoff["verdict"] == "FAIL", (signoff["incomplete_reasons"], output[-3000:])
     failed = {c["id"] for c in signoff["criteria"] if c["verdict"] == "FAIL"}
     assert criterion in failed, output[-3000:]
     assert (signoff["diagnosis"]["layer"], signoff["diagnosis"]["domain"]) == ("host", domain)
