@@ -82,18 +82,17 @@ def kernel_log(rig_sim: SimSession | None) -> Iterator[KernelLog]:
     give a test its own window."""
     from pytest_usbgate.io.kernel_log import FileSource, KernelLog, host_source
 
-    session = rig_sim
-    if session is None:
+    if rig_sim is None:
         log = KernelLog(host_source())
     else:
-        replay = session.replayers["kernel log"]
+        replay = rig_sim.replayers["kernel log"]
 
         def settle() -> None:
             deadline = time.monotonic() + REPLAY_SETTLE_S
             while not replay.finished() and time.monotonic() < deadline:
                 time.sleep(0.01)
 
-        log = KernelLog(FileSource(session.kernel_log), settle)
+        log = KernelLog(FileSource(rig_sim.kernel_log), settle)
     try:
         yield log
     finally:
@@ -107,14 +106,13 @@ def plug_injector(rig: Rig, rig_sim: SimSession | None) -> Callable[[str, HostDe
     from pytest_usbgate.inject.usb import host_injector
     from pytest_usbgate.sim.usb.injector import SimReplug
 
-    session = rig_sim
     plan = rig.recovery()
 
     def make(device_id: str, device: HostDevice) -> Injector:
-        if session is None:
+        if rig_sim is None:
             return host_injector(plan.injector if plan else "authorized", device)
-        if session.testbed is None:
+        if rig_sim.testbed is None:
             raise InfrastructureError("sim: no umockdev testbed")
-        return SimReplug(session.testbed, rig.device(device_id).profile.id, session.kernel_line)
+        return SimReplug(rig_sim.testbed, rig.device(device_id).profile.id, rig_sim.kernel_line)
 
     return make

@@ -417,14 +417,7 @@ class GateController:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.run.interrupted = self.run.interrupted or "pytest stopped the session"
-        state = session_state(session.config)
-        written: dict[str, str] = {}
-        if state.spool is not None:
-            self.run.evidence_errors += state.spool.flush()
-            if state.allure_dir is not None and state.allure_dir.is_relative_to(self.run.gate_dir):
-                folder = state.allure_dir.relative_to(self.run.gate_dir).as_posix()
-                written = {f"{folder}/{n}": h for n, h in state.spool.sha256.items()}
-        result = self.run.finish(written)
+        result = self.run.finish(session_state(session.config).spool)
         if result.verdict != "PASS" and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -16,6 +16,7 @@ from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.criteria import Record, Verdict
 from pytest_usbgate.evidence import allure_env, signoff
 from pytest_usbgate.evidence.files import append_line
+from pytest_usbgate.evidence.spool import Spool
 from pytest_usbgate.gates import GateResult, decide
 from pytest_usbgate.rig import Rig
 
@@ -137,9 +138,16 @@ class GateRun:
         ):
             self.broken.append(f"{test} ({kind}: {message})" if message else test)
 
-    def finish(self, written: Mapping[str, str] | None = None) -> GateResult:
-        """The verdict and the sealed sign-off. `written`: files this run wrote (path
-        relative to the gate folder -> sha256), which the manifest need not read back."""
+    def finish(self, spool: Spool | None = None) -> GateResult:
+        """The verdict and the sealed sign-off, once `spool` has written everything it
+        was handed (a file it could not write makes the run INCOMPLETE). The manifest
+        takes the spool's hashes for its files rather than reading them back."""
+        written: dict[str, str] = {}
+        if spool is not None:
+            self.evidence_errors += spool.flush()
+            if spool.folder.is_relative_to(self.gate_dir):
+                folder = spool.folder.relative_to(self.gate_dir).as_posix()
+                written = {f"{folder}/{name}": h for name, h in spool.sha256.items()}
         self.result = decide(
             self.gate,
             self.rig,

@@ -37,9 +37,8 @@ def _plain(item: Any) -> dict[str, Any]:
     return {n: v for n in names if (v := getattr(item, n)) or v is False}
 
 
-def to_json(item: Any) -> str:
-    """The JSON text AllureFileLogger writes for `item` (ALLURE_INDENT_OUTPUT too)."""
-    indent = INDENT if os.environ.get("ALLURE_INDENT_OUTPUT") else None
+def to_json(item: Any, indent: int | None = None) -> str:
+    """The JSON text AllureFileLogger writes for `item`."""
     return json.dumps(item, default=_plain, indent=indent, ensure_ascii=False)
 
 
@@ -48,6 +47,7 @@ class AllureResults:
 
     def __init__(self, spool: Spool, *, gate: str, build_id: str) -> None:
         self.spool = spool
+        self.indent = INDENT if os.environ.get("ALLURE_INDENT_OUTPUT") else None  # as allure
         self.epic = Label(name="epic", value=gate)
         self.build = Parameter(
             name="build",
@@ -57,7 +57,7 @@ class AllureResults:
 
     def _item(self, item: Any) -> None:
         name = item.file_pattern.format(prefix=uuid.uuid4())
-        self.spool.put(name, to_json(item).encode("utf-8"))
+        self.spool.put(name, to_json(item, self.indent).encode("utf-8"))
 
     @allure_commons.hookimpl
     def report_result(self, result: TestResult) -> None:
