@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import threading
 import time
 from pathlib import Path
@@ -126,6 +127,10 @@ def test_audio_round_trip_is_the_model_delay_plus_whole_periods(sim: SimSession)
         if steady or active(sim, "audio-slip"):
             break
         time.sleep(0.2)  # let a load peak pass
+    else:
+        pytest.fail(
+            f"each of {TAKES} takes was disturbed (its windows disagree): too busy to judge"
+        )
     delays = [w.delay_samples for w in windows]
     signal = returned[2048 : 2048 + 16 * tone.period]
     if active(sim, "audio-unplugged"):
@@ -207,40 +212,50 @@ def test_midi_identity_reply(sim: SimSession) -> None:
 class _MidiProbe:
     """A JACK client of our own that sends one tagged note per cycle into a device's
     MIDI port and timestamps what comes back in JACK frames: exact, whatever the load,
-    unless the server reports an xrun (then the take is not valid)."""
+    for every message no xrun came near. At an xrun JACK skips or drops a cycle (the
+    sim is not wrong), so the frames of xruns are kept: those the server reports and
+    the jumps of the probe's own frame clock."""
 
     def __init__(self, server: str, device_port: str, count: int) -> None:
         self.count = count
         self.sent_frame: dict[int, int] = {}
-        self.latency_frames: dict[int, int] = {}
-        self.xruns = 0
+        self.back_frame: dict[int, int] = {}
+        self.xrun_frames: list[int] = []
         self.client = open_client("usbgate-probe", server)
         self.period = self.client.blocksize
         out = self.client.midi_outports.register("out")
         inp = self.client.midi_inports.register("in")
         self._go = False
+        last_cycle: list[int] = []
 
         def process(frames: int) -> None:
             cycle = self.client.last_frame_time
+            if last_cycle and cycle != last_cycle[0] + frames:
+                self.xrun_frames.append(last_cycle[0])
+            last_cycle[:] = [cycle]
             out.clear_buffer()
             tag = len(self.sent_frame)
             if self._go and tag < count:
-                offset = tag * 37 % frames  # every offset in the period, in turn
+                offset = self.offset(tag)
                 out.write_midi_event(offset, bytes([0x90, tag >> 7, tag & 0x7F]))
                 self.sent_frame[tag] = cycle + offset
             for offset, data in inp.incoming_midi_events():
                 back = bytes(data)
-                tag = back[1] << 7 | back[2]
-                self.latency_frames.setdefault(tag, cycle + offset - self.sent_frame[tag])
+                self.back_frame.setdefault(back[1] << 7 | back[2], cycle + offset)
 
         def xrun(_delay_us: float) -> None:
-            self.xruns += 1
+            self.xrun_frames.append(self.client.last_frame_time)
 
         self.client.set_process_callback(process)
         self.client.set_xrun_callback(xrun)
         self.client.activate()
         self.client.connect(out, f"{device_port} playback")
         self.client.connect(f"{device_port} capture", inp)
+
+    def offset(self, tag: int) -> int:
+        """Where in its cycle a message goes: every offset of the period in turn (37 is
+        coprime to a power-of-two period)."""
+        return tag * 37 % self.period
 
     def run(self, extra_s: float) -> None:
         self._go = True
@@ -249,6 +264,17 @@ class _MidiProbe:
         while len(self.sent_frame) < self.count and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(extra_s + 0.1)  # the last ones come back
+
+    def clear_of_xruns(self, flight_frames: int) -> dict[int, int | None]:
+        """Latency in frames (None: lost) of each message no xrun came near: none from
+        two periods before it was sent to four after it was due back (the server
+        reports an xrun a cycle or two late)."""
+        before, after = 2 * self.period, flight_frames + 4 * self.period
+        return {
+            tag: self.back_frame[tag] - sent if tag in self.back_frame else None
+            for tag, sent in self.sent_frame.items()
+            if not any(sent - before <= xrun <= sent + after for xrun in self.xrun_frames)
+        }
 
     def close(self) -> None:
         self.client.deactivate()
@@ -259,80 +285,92 @@ def test_midi_loopback_latency_is_exact_in_frames(sim: SimSession) -> None:
     """The loop adds its configured latency (8 ms under midi-late) plus the JACK graph's
     feedback period, to the frame, for every message at every offset."""
     extra_frames = round(8.0 * RATE / 1000) if active(sim, "midi-late") else 0
-    # one message a cycle; 300 cover every offset of a 256-frame period (37 is coprime
-    # to it); 1000 make a 1 % loss all but certain to show (0.99 ** 1000 = 4e-5)
+    # one message a cycle; 300 cover every offset of a 256-frame period; 1000 make a
+    # 1 % loss all but certain to show (0.99 ** 1000 = 4e-5)
     count = 1000 if active(sim, "midi-drop") else 300
-    for _take in range(TAKES):  # an xrun skips cycles: take again
+    judged: list[tuple[int, int | None]] = []  # (offset, latency in frames or None: lost)
+    for _take in range(2 * TAKES):  # until `count` messages clear of xruns cover every offset
         probe = _MidiProbe(sim.server, "Scarlett 4i4 4th Gen:MIDI 1", count=count)
         try:
             probe.run(extra_s=extra_frames / RATE)
         finally:
             probe.close()
-        latencies = set(probe.latency_frames.values())
-        whole = len(probe.latency_frames) == count or active(sim, "midi-drop")
-        if probe.xruns == 0 or (len(latencies) == 1 and whole):  # xruns may miss the loop
+        assert len(probe.sent_frame) == count
+        clear = probe.clear_of_xruns(flight_frames=extra_frames + 2 * PERIOD)
+        judged += [(probe.offset(tag), latency) for tag, latency in clear.items()]
+        if len(judged) >= count and len({offset for offset, _ in judged}) == PERIOD:
             break
         time.sleep(0.5)  # let a load peak pass
     else:
-        pytest.fail(f"every take had xruns and scattered latencies (last: {probe.xruns} xruns)")
-    assert len(probe.sent_frame) == count
+        pytest.fail(f"{2 * TAKES} takes of {count} left {len(judged)} messages clear of xruns")
+    latencies = {latency for _, latency in judged if latency is not None}
     assert len(latencies) == 1, sorted(latencies)
     assert latencies.pop() - extra_frames in (0, PERIOD)
-    lost = count - len(probe.latency_frames)
+    lost = sum(latency is None for _, latency in judged)
     if active(sim, "midi-drop"):
-        assert 1 <= lost <= 30  # 1 % of 1000
+        assert 1 <= lost <= 0.03 * len(judged)  # 1 %
     else:
         assert lost == 0
 
 
-def _rtmidi_ping_pong(count: int) -> tuple[list[int], list[float]]:
-    """(tags in the order they came back, round trips in ms) of `count` messages."""
+def _rtmidi_ping_pong(sim: SimSession, count: int) -> tuple[list[int], dict[int, float | None]]:
+    """(tags in the order they came back, round trip in ms of each message no xrun came
+    near: None if it was lost) of `count` messages, one in flight at a time."""
     pair = _MidiPair("Scarlett 4i4 4th Gen", "MIDI 1")
     back: list[int] = []
-    rtt_ms: list[float] = []
+    rtt_ms: dict[int, float] = {}
     sent_at: dict[int, int] = {}
     arrived = threading.Event()
 
     def on_message(event: tuple[list[int], float], _: object) -> None:
         tag = event[0][2]
         back.append(tag)
-        rtt_ms.append((time.perf_counter_ns() - sent_at[tag]) / 1e6)
+        rtt_ms[tag] = (time.perf_counter_ns() - sent_at[tag]) / 1e6
         arrived.set()
 
+    clear: dict[int, float | None] = {}
     pair.inp.set_callback(on_message)
     try:
         for tag in range(count):  # ping-pong: the next message leaves when one returns
             arrived.clear()
+            before = sim.xruns()
             sent_at[tag] = time.perf_counter_ns()
             pair.out.send_message([0x90, 0x40, tag])
             arrived.wait(1.0)
-        deadline = time.monotonic() + 1.0
-        while len(back) < count and time.monotonic() < deadline:
-            time.sleep(0.01)
+            time.sleep(0.002)  # an xrun is reported a cycle or two late
+            if sim.xruns() == before:
+                clear[tag] = rtt_ms.get(tag)
     finally:
         pair.close()
-    return back, rtt_ms
+    return back, clear
 
 
 def test_midi_loopback_through_python_rtmidi(sim: SimSession) -> None:
-    """The same loop through python-rtmidi: every message back, in order, and never
-    sooner than the whole periods of the modelled latency (a bound load cannot break).
-    A take during which JACK skipped cycles (an xrun loses MIDI) is taken again."""
+    """The same loop through python-rtmidi: every message back, in order, and in the
+    whole periods of the modelled latency at least. JACK loses MIDI at an xrun: a
+    message an xrun came near is not judged, and takes go on until `count` messages are."""
     count = 50
     extra_ms = 8.0 if active(sim, "midi-late") else 0.0
+    judged: list[float | None] = []
     for _take in range(TAKES):
-        before = sim.xruns()
-        back, rtt_ms = _rtmidi_ping_pong(count)
-        if sim.xruns() == before:
+        back, clear = _rtmidi_ping_pong(sim, count)
+        assert back == sorted(back)
+        judged += clear.values()
+        if len(judged) >= count:
             break
         time.sleep(0.5)  # let a load peak pass
-    if active(sim, "midi-drop"):
-        assert back == sorted(back) and len(back) >= count - 5
     else:
-        assert back == list(range(count))
-    # JACK delivers in whole periods: the added latency shows as its whole periods at least
+        pytest.fail(f"{TAKES} takes of {count} left only {len(judged)} messages clear of xruns")
+    lost = sum(rtt is None for rtt in judged)
+    if active(sim, "midi-drop"):
+        assert lost <= 0.1 * len(judged)
+    else:
+        assert lost == 0
+    # JACK delivers in whole periods: the added latency shows as its whole periods at
+    # least. The median, not each: after a late cycle the dummy driver runs the cycles
+    # it owes back to back, and a message then comes back sooner by the wall clock.
     whole_periods_ms = (round(extra_ms * RATE / 1000) // PERIOD) * PERIOD / RATE * 1000
-    assert min(rtt_ms) >= whole_periods_ms
+    assert statistics.median(rtt for rtt in judged if rtt is not None) >= whole_periods_ms
 
 
 def test_qmp_controls_the_stand_in_devices(sim: SimSession) -> None:
