@@ -18,18 +18,28 @@ PYTHONDONTWRITEBYTECODE in this shell is dropped), one warm-up round not counted
 plugins no configuration needs (hypothesis, the cache) disabled in all of them.
 
     .venv/bin/python bench/overhead.py [--tests 1000] [--rounds 9]
+
+With --instructions, each configuration runs once under valgrind's callgrind instead,
+with 1 test and with --tests tests: instructions executed by the pytest process (not the
+Allure helper, which runs beside it), the same whatever else the machine is doing, so
+the ratios hold to a fraction of a percent; the 1-test run gives each configuration's
+fixed cost, the difference its cost per test.
+
+    .venv/bin/python bench/overhead.py --instructions
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 PER_FILE = 100
@@ -85,10 +95,65 @@ def run(root: Path, args: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def instructions(root: Path, args: list[str]) -> int:
+    """Instructions the pytest process executes (valgrind's callgrind), hash seed fixed."""
+    shutil.rmtree(root / "reports", ignore_errors=True)
+    shutil.rmtree(root / "allure", ignore_errors=True)
+    env = dict(ENV, PYTHONHASHSEED="0")
+    if args[0] == "listener":
+        env["BENCH_NO_ALLURE_FILES"] = "1"
+        args = args[1:]
+    valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    done = subprocess.run(
+        [*valgrind, sys.executable, "-m", "pytest", *COMMON, *args],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        sys.exit(f"overhead: callgrind gave no count: {done.stderr[-500:]}")
+    return int(found.group(1))
+
+
+def count_instructions(configs: dict[str, list[str]], tests: int) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        roots = {}
+        for name in configs:  # each its own folder: two run at once, one per core
+            for n in (1, tests):
+                roots[name, n] = Path(scratch, f"{name}-{n}")
+                make_suite(roots[name, n], n)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            counts = dict(
+                zip(
+                    roots,
+                    pool.map(lambda key: instructions(roots[key], configs[key[0]]), roots),
+                    strict=True,
+                )
+            )
+    off_all, off_one = counts["off", tests], counts["off", 1]
+    off_per_test = (off_all - off_one) / (tests - 1)
+    print(f"{tests} trivial gate tests, instructions (callgrind), ratio to off:")
+    for name in configs:
+        total, one = counts[name, tests], counts[name, 1]
+        fixed = one - off_one
+        per_test = (total - one) / (tests - 1)
+        extra_per_test = (per_test - off_per_test) * (tests - 1)
+        print(
+            f"  {name:12} {total / 1e6:8.0f} M  {total / off_all:.3f}"
+            f"   fixed {fixed / 1e6:+5.0f} M ({fixed / off_all:+.1%} of off)"
+            f"   per test {per_test / 1e6:.3f} M ({extra_per_test / off_all:+.1%} of off)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--instructions", action="store_true", help="count, not time")
     opts = parser.parse_args()
     configs = {
         "off": ["-p", "no:usbgate"],
@@ -97,6 +162,9 @@ def main() -> None:
         "no-allure": ["--gate=design", "--build-id=bench", "-p", "no:allure_pytest"],
         "listener": ["listener", "-p", "no:usbgate", "--alluredir=allure"],
     }
+    if opts.instructions:
+        count_instructions(configs, opts.tests)
+        return
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         make_suite(root, opts.tests)

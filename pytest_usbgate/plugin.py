@@ -49,10 +49,10 @@ from pytest_usbgate.run import GateRun, prepare_gate_dir
 from pytest_usbgate.sim.faults import catalog_lines, parse_faults
 from pytest_usbgate.sim.preload import forget_inherited_testbed, reexec, reexec_command
 from pytest_usbgate.state import (
+    ITEM_RECORDS,
     STATE,
     SessionState,
     item_gate,
-    item_records,
     session_state,
 )
 from pytest_usbgate.summary import summary_lines
@@ -341,30 +341,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
-    yield
-    records = item_records(item).records
-    if records:
-        attach_json("criteria", [r.to_dict() for r in records])
-
-
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, Any, None]:
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Put this phase's records, and whether a failure was a failure or a breakage,
-    on the report: reports travel from xdist workers to the controller."""
-    report: pytest.TestReport = (yield).get_result()
-    new = item_records(item).take_new()
-    if new:
-        report.user_properties.append((PROP_RECORDS, [r.to_dict() for r in new]))
+    on the report: reports travel from xdist workers to the controller. After the
+    call, the test's records so far go to Allure as one attachment."""
+    report = yield
+    kept = item.stash.get(ITEM_RECORDS, None)
+    if kept is not None and kept.records:
+        new = kept.take_new()
+        if new:
+            report.user_properties.append((PROP_RECORDS, [r.to_dict() for r in new]))
+        if call.when == "call":
+            attach_json("criteria", [r.to_dict() for r in kept.records])
     if report.failed and call.excinfo is not None:
         failed = report.when == "call" and isinstance(call.excinfo.value, _NON_FAILURES)
         message = call.excinfo.exconly().splitlines()[0][:300]
         report.user_properties.append(
             (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message})
         )
+    return report
 
 
 @pytest.hookimpl(trylast=True)

@@ -78,13 +78,9 @@ def item_gate(item: pytest.Item) -> str | None:
     return gate
 
 
-def item_records(item: pytest.Item) -> ItemRecords:
-    return item.stash.setdefault(ITEM_RECORDS, ItemRecords())
-
-
 def record_sink(item: pytest.Item) -> Callable[[Record, CriterionDef], None]:
     """Keep each record with its test and label the test in Allure by layer and domain."""
-    kept = item_records(item)
+    kept = item.stash.setdefault(ITEM_RECORDS, ItemRecords())
 
     def sink(record: Record, criterion: CriterionDef) -> None:
         label_record(record, None if kept.records else criterion.severity)

@@ -483,8 +483,13 @@ def test_killed_worker_ends_incomplete(pytester: pytest.Pytester) -> None:
     assert any("test_killed" in reason for reason in doc["incomplete_reasons"]), doc
 
 
-def test_results_are_the_files_allure_pytest_writes(tmp_path: Path) -> None:
-    """Our logger writes what allure-pytest's AllureFileLogger writes, plus the stamp."""
+@pytest.mark.parametrize("indent", ["", "1"])
+def test_results_are_the_files_allure_pytest_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indent: str
+) -> None:
+    """Our logger writes what allure-pytest's AllureFileLogger writes, plus the stamp:
+    the same text where there is no stamp, indented or not as ALLURE_INDENT_OUTPUT says."""
+    monkeypatch.setenv("ALLURE_INDENT_OUTPUT", indent)
     from allure_commons.logger import AllureFileLogger
     from allure_commons.model2 import (
         Attachment,
@@ -545,6 +550,9 @@ def test_results_are_the_files_allure_pytest_writes(tmp_path: Path) -> None:
     )
     assert read(ours_dir) == expected
     assert set(expected) == {"result.json", "container.json", "attachment.json"}
+    (theirs_text,) = [p.read_text() for p in theirs_dir.glob("*-container.json")]
+    (ours_text,) = [p.read_text() for p in ours_dir.glob("*-container.json")]
+    assert ours_text == theirs_text and ("\n" in ours_text) == bool(indent)
 
 
 def test_evidence_that_cannot_be_written_makes_the_gate_incomplete(

@@ -3,7 +3,10 @@ categories."""
 
 from __future__ import annotations
 
+import os
 import platform
+import re
+import sys
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -27,22 +30,52 @@ BROKEN_CATEGORY: Final = "rig/infrastructure broken"
 ALLURE3_CONFIG: Final = "allurerc.json"
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def library_versions() -> dict[str, str]:
-    """Installed versions, read from package metadata (nothing is imported)."""
-    out = {}
-    for name in LIBRARIES:
+    """Installed versions, nothing imported: from the `<name>-<version>.dist-info` folders
+    on sys.path, one listing per folder, the first of a name winning as on import (asking
+    the metadata library once per name reads every folder nine times: ~8 ms), then from
+    the package metadata for a name no such folder gave."""
+    wanted = {_canonical(name) for name in LIBRARIES}
+    found: dict[str, str] = {}
+    for entry in sys.path:
         try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+            folders = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in folders:
+            name, _, version = folder.removesuffix(".dist-info").partition("-")
+            key = _canonical(name)
+            if folder.endswith(".dist-info") and key in wanted and key not in found:
+                found[key] = version
+    return {name: found.get(_canonical(name)) or _metadata_version(name) for name in LIBRARIES}
+
+
+def _metadata_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def host_os() -> str:
+    """The distribution's name (os-release), else the kernel's, and the machine."""
+    uname = os.uname()
+    try:
+        name = platform.freedesktop_os_release().get("PRETTY_NAME", uname.sysname)
+    except OSError:
+        name = uname.sysname
+    return f"{name} ({uname.machine})"
 
 
 def environment(base: Mapping[str, str]) -> dict[str, str]:
     """`base` (rig, gate, build, devices…) plus host, Python and library versions."""
     env = dict(base)
     env["host.kernel"] = platform.release()
-    env["host.os"] = platform.platform()
+    env["host.os"] = host_os()
     env["python"] = platform.python_version()
     env.update({f"lib.{name}": version for name, version in library_versions().items()})
     return env
