@@ -12,15 +12,10 @@ from pytest_usbgate.evidence import allure_env
 from pytest_usbgate.evidence.allure_env import LIBRARIES, library_versions
 
 
-def _from_metadata(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
 def test_versions_are_what_the_package_metadata_says() -> None:
-    assert library_versions() == {name: _from_metadata(name) for name in LIBRARIES}
+    versions = library_versions()
+    assert versions["pytest"] == metadata.version("pytest")
+    assert versions == {name: allure_env._metadata_version(name) for name in LIBRARIES}
 
 
 def test_the_first_folder_on_the_path_wins_and_a_missing_library_says_so(
