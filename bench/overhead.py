@@ -76,43 +76,37 @@ COMMON = ["-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "suites"]
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run(root: Path, args: list[str]) -> float:
+def pytest_run(
+    root: Path, args: list[str], *, prefix: tuple[str, ...] = (), **env: str
+) -> subprocess.CompletedProcess[str]:
+    """One pytest run of a configuration in `root`, its earlier output removed; stderr
+    kept (valgrind reports there)."""
     shutil.rmtree(root / "reports", ignore_errors=True)
     shutil.rmtree(root / "allure", ignore_errors=True)
-    env = dict(ENV)
     if args[0] == "listener":
         env["BENCH_NO_ALLURE_FILES"] = "1"
         args = args[1:]
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "pytest", *COMMON, *args],
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "pytest", *COMMON, *args],
         cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
-    return time.perf_counter() - start
-
-
-def instructions(root: Path, args: list[str]) -> int:
-    """Instructions the pytest process executes (valgrind's callgrind), hash seed fixed."""
-    shutil.rmtree(root / "reports", ignore_errors=True)
-    shutil.rmtree(root / "allure", ignore_errors=True)
-    env = dict(ENV, PYTHONHASHSEED="0")
-    if args[0] == "listener":
-        env["BENCH_NO_ALLURE_FILES"] = "1"
-        args = args[1:]
-    valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-    done = subprocess.run(
-        [*valgrind, sys.executable, "-m", "pytest", *COMMON, *args],
-        cwd=root,
-        env=env,
+        env=dict(ENV, **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         check=False,
     )
+
+
+def run(root: Path, args: list[str]) -> float:
+    start = time.perf_counter()
+    pytest_run(root, args)
+    return time.perf_counter() - start
+
+
+def instructions(root: Path, args: list[str]) -> int:
+    """Instructions the pytest process executes (valgrind's callgrind), hash seed fixed."""
+    valgrind = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+    done = pytest_run(root, args, prefix=valgrind, PYTHONHASHSEED="0")
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:
         sys.exit(f"overhead: callgrind gave no count: {done.stderr[-500:]}")

@@ -226,13 +226,13 @@ class _MidiProbe:
         out = self.client.midi_outports.register("out")
         inp = self.client.midi_inports.register("in")
         self._go = False
-        last_cycle: list[int] = []
+        self._last_cycle: int | None = None
 
         def process(frames: int) -> None:
             cycle = self.client.last_frame_time
-            if last_cycle and cycle != last_cycle[0] + frames:
-                self.xrun_frames.append(last_cycle[0])
-            last_cycle[:] = [cycle]
+            if self._last_cycle is not None and cycle != self._last_cycle + frames:
+                self.xrun_frames.append(self._last_cycle)
+            self._last_cycle = cycle
             out.clear_buffer()
             tag = len(self.sent_frame)
             if self._go and tag < count:

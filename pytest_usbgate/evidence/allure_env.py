@@ -47,10 +47,11 @@ def library_versions() -> dict[str, str]:
         except OSError:
             continue
         for folder in folders:
-            name, _, version = folder.removesuffix(".dist-info").partition("-")
-            key = _canonical(name)
-            if folder.endswith(".dist-info") and key in wanted and key not in found:
-                found[key] = version
+            if folder.endswith(".dist-info"):
+                name, _, version = folder.removesuffix(".dist-info").partition("-")
+                key = _canonical(name)
+                if key in wanted and key not in found:
+                    found[key] = version
     return {name: found.get(_canonical(name)) or _metadata_version(name) for name in LIBRARIES}
 
 
