@@ -1,7 +1,10 @@
 """What a take says about the cable, on recorded arrays (the stream itself is tested on
-the sim in test_audio_gate.py): a return on the wrong input is named, crosstalk."""
+the sim in test_audio_gate.py): a return on the wrong input is named, crosstalk; and
+what its digital loopback says about the stream."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,8 +12,12 @@ import pytest
 from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.checker import Criteria, CriterionFailed
 from pytest_usbgate.criteria import CriterionDef, Record
+from pytest_usbgate.errors import InfrastructureError
+from pytest_usbgate.io import audio, takes
 from pytest_usbgate.io.audio import AudioLoop, AudioTake, rig_audio
+from pytest_usbgate.measure.stimulus import Stimulus
 from pytest_usbgate.measure.synthetic import through_cable
+from pytest_usbgate.measure.witness import stream_breaks
 from pytest_usbgate.rig import Rig
 
 
@@ -68,3 +75,52 @@ def test_crosstalk_is_the_loudest_other_analogue_input(sim_rig: Rig) -> None:
     assert take.crosstalk_db() == pytest.approx(-70.0, abs=0.01)
     result = take.analyze(_criteria(sim_rig, []), "audio.rtl_ms")
     assert result.latency_samples == pytest.approx(100.0, abs=0.001)
+
+
+def _played(stimulus: Stimulus) -> np.ndarray:
+    return stimulus.render().astype(np.float32)
+
+
+def _broken_take(loop: AudioLoop, stimulus: Stimulus, flags: int = 0) -> AudioTake:
+    """A take whose loopback (input 5) repeats one buffer, as a host that dropped one
+    would give; every other input silent."""
+    x = _played(stimulus)
+    recorded = np.zeros((len(x), loop.inputs), dtype=np.float32)
+    recorded[512:, 4] = x[:-512]
+    at = len(x) // 2
+    recorded[at : at + 256, 4] = recorded[at - 256 : at, 4]
+    breaks = stream_breaks(x, recorded[:, 4])
+    return AudioTake(loop, stimulus, recorded, flags, 0, None, breaks=breaks)
+
+
+def test_a_witness_decides_the_xruns_of_a_take(sim_rig: Rig) -> None:
+    loop = rig_audio(sim_rig)
+    assert loop is not None and loop.witness_input == 5
+    stimulus = loop.stimulus("sine", 0.5)
+    broken = _broken_take(loop, stimulus, flags=3)
+    assert broken.breaks is not None and len(broken.breaks) == 1
+    assert broken.xruns == 1  # the witness, not PortAudio's three flags
+    late_but_whole = replace(broken, breaks=())
+    assert late_but_whole.xruns == 0
+    assert replace(broken, breaks=None, host_xruns=2).xruns == 5  # no witness: the counts
+    assert replace(loop, output=3).witness_input is None  # outputs 3-6 have no loopback
+
+
+def test_a_stream_broken_in_every_take(sim_rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The decision after the takes (the stream itself is checked on the sim, in
+    test_sim_rig.py): on the sim, the host's fault; on a real rig, the last take stands."""
+    loop = rig_audio(sim_rig)
+    assert loop is not None
+    monkeypatch.setattr(audio, "_take", _broken_take)
+    monkeypatch.setattr(takes, "wait_quiet", lambda _xruns: None)
+    stimulus = loop.stimulus("sine", 0.5)
+    on_sim = replace(loop, host_xruns=lambda: 0)
+    with pytest.raises(InfrastructureError) as failed:
+        on_sim.take(stimulus)
+    assert str(failed.value) == (
+        "sim: the stream of Focusrite Scarlett 4i4 4th Gen (interface) broke in each of "
+        f"{takes.TAKES} takes (the last at {(len(_played(stimulus)) // 2) / 48000:.3f} s; "
+        "0 xrun flags, 0 host xruns): the host is too busy for the sim's JACK server"
+    )
+    stands = loop.take(stimulus)
+    assert (stands.number, stands.xruns) == (takes.TAKES, 1)

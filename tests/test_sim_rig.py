@@ -18,6 +18,7 @@ import pytest
 from pytest_usbgate.io import require
 from pytest_usbgate.io.midi import rtmidi_client
 from pytest_usbgate.measure.delay import DelayEstimate, estimate_delay, log_spaced_multitone
+from pytest_usbgate.measure.witness import stream_breaks
 from pytest_usbgate.sim.jack_server import open_client
 from pytest_usbgate.sim.session import SimSession
 
@@ -91,7 +92,9 @@ def test_usb_unplug_and_replug_gives_a_new_device_number(sim: SimSession) -> Non
 
 
 def _round_trip(periods: int) -> tuple[np.ndarray, np.ndarray]:
-    """Play the multitone out of output 1 and record input 3."""
+    """Play the multitone out of output 1 and record input 3. Input 5, the digital
+    loopback of output 1, must return it bit for bit whatever the cable's fault: the
+    stream itself never breaks on the sim (jackd runs synchronously)."""
     sd = require("sounddevice")
     tone = log_spaced_multitone(RATE)
     stimulus = np.concatenate([np.zeros(2048), tone.signal(periods), np.zeros(4096)])
@@ -100,6 +103,7 @@ def _round_trip(periods: int) -> tuple[np.ndarray, np.ndarray]:
     capture = sd.playrec(
         out, samplerate=RATE, channels=6, device="Scarlett 4i4", blocksize=PERIOD, blocking=True
     )
+    assert stream_breaks(out[:, 0], capture[:, 4]) == ()
     return stimulus, capture[:, 2].astype(np.float64)  # input 3: the cable's end
 
 

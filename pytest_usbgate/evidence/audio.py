@@ -130,6 +130,9 @@ def attach_take(take: AudioTake, result: AudioAnalysis) -> None:
         "take": take.number,
         "xrun_flags": take.flags,
         "host_xruns": take.host_xruns,
+        "stream_breaks_s": None
+        if take.breaks is None
+        else [round(f / rate, 5) for f in take.breaks],
         "crosstalk_db": round(take.crosstalk_db(), 2),
     }
     allure.attach(

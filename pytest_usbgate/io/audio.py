@@ -1,7 +1,9 @@
 """The rig's audio loop through sounddevice (PortAudio): one duplex stream per take,
 playback padded with silence (the stimulus's tail), every input recorded so a return
-on the wrong input is named, xrun flags counted as a cross-check. The analysis is pure
-(`measure.analysis`); this module only moves samples.
+on the wrong input is named. The device's digital loopback of the output witnesses the
+stream (`measure.witness`): a take with a break in it is taken again; without such a
+loopback, xrun flags stand in. The analysis is pure (`measure.analysis`); this module
+only moves samples.
 
 The sim rig's device is a JACK client (PortAudio's JACK host API); a real rig's is
 found by the profile's `[audio.device_names]` for this platform.
@@ -25,6 +27,7 @@ from pytest_usbgate.io.takes import undisturbed
 from pytest_usbgate.measure.analysis import AudioAnalysis, SignalError, analyze, return_levels
 from pytest_usbgate.measure.quality import crosstalk_db
 from pytest_usbgate.measure.stimulus import Stimulus
+from pytest_usbgate.measure.witness import stream_breaks
 
 if TYPE_CHECKING:
     from pytest_usbgate.checker import Criteria
@@ -54,12 +57,27 @@ class AudioLoop:
     def stimulus(self, kind: str, seconds: float, **settings: Any) -> Stimulus:
         return Stimulus(kind, self.samplerate, seconds, **settings)
 
+    @property
+    def witness_input(self) -> int | None:
+        """The digital loopback input that returns `output`, if the device has one."""
+        n = self.analogue_inputs + self.output
+        return n if n <= self.inputs else None
+
     def take(self, stimulus: Stimulus) -> AudioTake:
         """Play `stimulus` out of `output` and record every input, in one duplex stream;
-        again (`io.takes`) while the host or PortAudio report xruns during it."""
+        again (`io.takes`) while the stream breaks during it. On the sim (the host counts
+        xruns) a device model cannot break the stream, so a break in every take is the
+        host's: an InfrastructureError, not a measurement."""
         take, number = undisturbed(
             self.host_xruns, lambda: _take(self, stimulus), clean=lambda t: t.xruns == 0
         )
+        if take.breaks and self.host_xruns is not None:
+            at = ", ".join(f"{frame / self.samplerate:.3f} s" for frame in take.breaks)
+            raise InfrastructureError(
+                f"sim: the stream of {self.label} broke in each of {number} takes (the last "
+                f"at {at}; {take.flags} xrun flags, {take.host_xruns} host xruns): the host "
+                "is too busy for the sim's JACK server"
+            )
         return replace(take, number=number)
 
 
@@ -97,10 +115,15 @@ class AudioTake:
     flags: int  # PortAudio callbacks with input overflow / output underflow
     host_xruns: int  # the host's own count during the take (the sim's JACK server)
     driver_latency_s: float | None  # what PortAudio says input + output latency is, if sane
-    number: int = 1  # of the takes (earlier ones had xruns)
+    breaks: tuple[int, ...] | None = None  # frames where the witness broke; None: no witness
+    number: int = 1  # of the takes (earlier ones had breaks)
 
     @property
     def xruns(self) -> int:
+        """Breaks in the stream: those the loopback witnessed, or without a witness the
+        over/underruns reported (a late cycle that lost nothing is not one)."""
+        if self.breaks is not None:
+            return len(self.breaks)
         return self.flags + self.host_xruns
 
     def channel(self, input_number: int) -> npt.NDArray[np.float64]:
@@ -204,6 +227,7 @@ def _take(loop: AudioLoop, stimulus: Stimulus) -> AudioTake:
                 f"audio stream on {loop.label} stopped: {position[0]} of {frames} frames"
             )
     after = loop.host_xruns() if loop.host_xruns else 0
+    witness = loop.witness_input
     return AudioTake(
         loop=loop,
         stimulus=stimulus,
@@ -211,4 +235,5 @@ def _take(loop: AudioLoop, stimulus: Stimulus) -> AudioTake:
         flags=flags[0],
         host_xruns=after - before,
         driver_latency_s=_sane_latency_s(float(latency[0]) + float(latency[1])),
+        breaks=None if witness is None else stream_breaks(signal, recorded[:, witness - 1]),
     )

@@ -1,7 +1,8 @@
 """Takes on a host that may be late: a measurement disturbed by the host (the sim's
-JACK server reporting xruns, the garbage collector holding the GIL) says nothing about
-the device, so it is taken again once the host has been quiet for a moment. The last
-take stands when every one was disturbed: its xruns then show in the criteria."""
+JACK server reporting xruns, the garbage collector holding the GIL, a break in an audio
+stream) says nothing about the device, so it is taken again once the host has been quiet
+for a moment. The last take stands when every one was disturbed: the caller decides what
+that means."""
 
 from __future__ import annotations
 
@@ -43,18 +44,19 @@ def wait_quiet(
 def undisturbed(
     xruns: Callable[[], int] | None,
     measure: Callable[[], T],
+    clean: Callable[[T], bool] | None = None,
     takes: int = TAKES,
-    clean: Callable[[T], bool] = lambda _: True,
 ) -> tuple[T, int]:
-    """(the first take without xruns that `clean` accepts, or the last one; its number
-    from 1). Without an xrun count (a real rig's host) only `clean` decides."""
+    """(the first clean take, or the last one; its number from 1). Between takes, wait for
+    the host's `xruns` count (if any) to stay still. `clean` judges a take; without it, a
+    take is clean when that count did not rise during it."""
     for number in range(1, takes + 1):
         if xruns is not None and number > 1:
             wait_quiet(xruns)
         before = xruns() if xruns is not None else 0
         with gc_paused():
             result = measure()
-        quiet = xruns is None or xruns() == before
-        if (quiet and clean(result)) or number == takes:
+        ok = clean(result) if clean is not None else (xruns is None or xruns() == before)
+        if ok or number == takes:
             return result, number
     raise AssertionError("unreachable")

@@ -77,6 +77,10 @@ def start_jackd(
             "--name",
             server,
             "--no-mlock",
+            # synchronous: a client late in a cycle delays it, where asynchronous mode goes
+            # on without it and a reader gets a stale buffer (a break in the stream that no
+            # device made). The dummy driver has no hardware clock to keep up with.
+            "--sync",
             "-d",
             "dummy",
             "-r",
