@@ -103,13 +103,12 @@ def main() -> int:
     for round_ in range(args.rounds):
         faults = round_ % 2 == 1 and bool(CHECKS[args.check][2])
         stop = threading.Event()
-        demoter = threading.Thread(target=demote_realtime, args=(stop,), daemon=True)
         hogs = []
         if args.load == "rt":
             hogs = start_hogs(args.burst_ms / 1e3, args.every_ms / 1e3, 900.0, True)
         elif args.load == "no-rt":
-            hogs = start_hogs(1.0, 1.0, 900.0, False)  # spinning without pause
-            demoter.start()
+            hogs = start_hogs(1.0, 1.0, 900.0, False)  # a burst as long as the interval: no pause
+            threading.Thread(target=demote_realtime, args=(stop,), daemon=True).start()
         try:
             ok, seconds, last = session(args.check, faults)
         finally:
