@@ -261,7 +261,8 @@ def _allure_dir(config: pytest.Config) -> Path | None:
 def _start_allure(config: pytest.Config, state: SessionState, folder: Path) -> None:
     assert state.gate is not None and state.build_id is not None
     state.allure_dir = folder
-    state.spool = allure_results.start(config, folder, gate=state.gate, build_id=state.build_id)
+    state.allure = allure_results.start(config, folder, gate=state.gate, build_id=state.build_id)
+    state.spool = state.allure.spool if state.allure is not None else None
 
 
 def _build_id(config: pytest.Config) -> str:
@@ -370,9 +371,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """An xdist worker's evidence is on disk before it reports itself finished; what could
     not be written goes to the controller."""
     output: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
-    spool = session_state(session.config).spool
-    if output is not None and spool is not None:
-        output[EVIDENCE_ERRORS] = spool.flush()
+    state = session_state(session.config)
+    if output is not None and state.allure is not None:
+        state.allure.close()
+        output[EVIDENCE_ERRORS] = state.allure.spool.flush()
 
 
 class GateController:
@@ -411,11 +413,14 @@ class GateController:
                 self.run.interrupted or f"xdist worker {node.gateway.id} went down: {error}"
             )
 
-    @pytest.hookimpl(tryfirst=True)
+    @pytest.hookimpl(trylast=True)  # after pytest's tear-down of what a stopped run left set up
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.run.interrupted = self.run.interrupted or "pytest stopped the session"
-        result = self.run.finish(session_state(session.config).spool)
+        state = session_state(session.config)
+        if state.allure is not None:
+            state.allure.close()
+        result = self.run.finish(state.spool)
         if result.verdict != "PASS" and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -6,7 +6,6 @@ import json
 import re
 import shutil
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -481,78 +480,6 @@ def test_killed_worker_ends_incomplete(pytester: pytest.Pytester) -> None:
     doc = read_signoff(pytester.path)
     assert doc["verdict"] == "INCOMPLETE"
     assert any("test_killed" in reason for reason in doc["incomplete_reasons"]), doc
-
-
-@pytest.mark.parametrize("indent", ["", "1"])
-def test_results_are_the_files_allure_pytest_writes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indent: str
-) -> None:
-    """Our logger writes what allure-pytest's AllureFileLogger writes, plus the stamp:
-    the same text where there is no stamp, indented or not as ALLURE_INDENT_OUTPUT says."""
-    monkeypatch.setenv("ALLURE_INDENT_OUTPUT", indent)
-    from allure_commons.logger import AllureFileLogger
-    from allure_commons.model2 import (
-        Attachment,
-        Label,
-        Parameter,
-        StatusDetails,
-        TestResult,
-        TestResultContainer,
-        TestStepResult,
-    )
-
-    from pytest_usbgate.evidence.allure_results import AllureResults
-    from pytest_usbgate.evidence.spool import Spool
-
-    def result() -> TestResult:
-        return TestResult(
-            name="test_x",
-            uuid="u1",
-            status="failed",
-            start=1,
-            stop=2,
-            labels=[Label(name="feature", value="application")],
-            parameters=[
-                Parameter(name="n", value="3"),
-                Parameter(name="e", value="", excluded=False),
-            ],
-            statusDetails=StatusDetails(message="É > 6 ms", trace="t", flaky=False),
-            steps=[TestStepResult(name="s", attachments=[Attachment("a", "a-attachment.json")])],
-        )
-
-    container = TestResultContainer(uuid="c1", children=["u1"])
-    theirs_dir, ours_dir = tmp_path / "theirs", tmp_path / "ours"
-    theirs = AllureFileLogger(str(theirs_dir))
-    theirs.report_result(result())
-    theirs.report_container(container)
-    theirs.report_attached_data("{}", "a-attachment.json")
-    ours_dir.mkdir()
-    spool = Spool(ours_dir)
-    ours = AllureResults(spool, gate="bringup", build_id="b7")
-    ours.report_result(result())
-    ours.report_container(container)
-    ours.report_attached_data("{}", "a-attachment.json")
-    assert spool.close() == []
-
-    def read(folder: Path) -> dict[str, Any]:
-        out = {}
-        for path in folder.iterdir():
-            kind = path.name.rpartition("-")[2]  # result.json, container.json, attachment.json
-            out[kind] = (
-                path.read_text() if kind == "attachment.json" else json.loads(path.read_text())
-            )
-        return out
-
-    expected = read(theirs_dir)
-    expected["result.json"]["labels"].append({"name": "epic", "value": "bringup"})
-    expected["result.json"]["parameters"].append(
-        {"name": "build", "value": "'b7'", "excluded": True}
-    )
-    assert read(ours_dir) == expected
-    assert set(expected) == {"result.json", "container.json", "attachment.json"}
-    (theirs_text,) = [p.read_text() for p in theirs_dir.glob("*-container.json")]
-    (ours_text,) = [p.read_text() for p in ours_dir.glob("*-container.json")]
-    assert ours_text == theirs_text and ("\n" in ours_text) == bool(indent)
 
 
 def test_evidence_that_cannot_be_written_makes_the_gate_incomplete(

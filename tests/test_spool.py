@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import io
 import json
+import marshal
 import os
 import signal
 import subprocess
@@ -13,7 +15,14 @@ import threading
 import time
 from pathlib import Path
 
-from pytest_usbgate.evidence.spool import HEADER, Spool, frame, serve, write_file
+from pytest_usbgate.evidence.spool import (
+    FLUSH_FRAME,
+    JSON_DOC,
+    Spool,
+    frame,
+    serve,
+    write_file,
+)
 
 
 def sha256(data: bytes) -> str:
@@ -28,9 +37,9 @@ def test_serve_writes_each_frame_and_answers_each_flush(tmp_path: Path) -> None:
     frames = io.BytesIO(
         frame("a-result.json", b'{"name": "a"}')
         + frame("b.txt", "é".encode())
-        + HEADER.pack(0, 0)
+        + FLUSH_FRAME
         + frame("../escape", b"x")
-        + HEADER.pack(0, 0)
+        + FLUSH_FRAME
         + frame("c.bin", b"")
     )
     replies = io.BytesIO()
@@ -50,6 +59,39 @@ def test_serve_writes_each_frame_and_answers_each_flush(tmp_path: Path) -> None:
         "errors": [f"{tmp_path / '../escape'}: not a plain file name: '../escape'"],
     }
     assert last == {"sha256": {"c.bin": sha256(b"")}, "errors": []}
+
+
+def test_serve_encodes_a_marshalled_document_as_json(tmp_path: Path) -> None:
+    doc = {"name": "é", "titlePath": ("a", "b"), "n": 3, "ok": True, "none": None}
+    frames = io.BytesIO(
+        frame("a-result.json", marshal.dumps(doc), JSON_DOC)
+        + frame("b-result.json", b"not marshal", JSON_DOC)
+    )
+    replies = io.BytesIO()
+    serve(tmp_path, frames, replies)
+    text = '{"name": "é", "titlePath": ["a", "b"], "n": 3, "ok": true, "none": null}'
+    assert files(tmp_path) == {"a-result.json": text.encode()}
+    (answer,) = (json.loads(line) for line in replies.getvalue().splitlines())
+    assert answer["sha256"] == {"a-result.json": sha256(text.encode())}
+    assert answer["errors"] == [
+        f"{tmp_path / 'b-result.json'}: bad marshal data (unknown type code)"
+    ]
+
+
+def test_a_document_marshal_cannot_carry_is_encoded_here(tmp_path: Path) -> None:
+    class Level(enum.StrEnum):
+        HIGH = "high"
+
+    spool = Spool(tmp_path)
+    try:
+        spool.put_json("a-result.json", {"severity": Level.HIGH, "n": 1})
+        spool.put_json("b-result.json", {"severity": "high", "n": 1})
+        assert spool.flush() == []
+    finally:
+        assert spool.close() == []
+    assert files(tmp_path) == dict.fromkeys(
+        ("a-result.json", "b-result.json"), b'{"severity": "high", "n": 1}'
+    )
 
 
 def test_serve_reports_a_truncated_frame(tmp_path: Path) -> None:

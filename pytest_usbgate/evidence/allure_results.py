@@ -1,109 +1,466 @@
-"""Allure results for a gate run: allure-pytest's listener builds them, this logger
-writes them. The files are those allure-pytest's own `AllureFileLogger` writes (one JSON
-file per result, container and attachment), handed to a `Spool` so the tests do not wait
-on the file system; each test result is stamped with the gate (epic) and the build (an
-excluded parameter, so Allure's history stays continuous across builds)."""
+"""Allure results for a gate run: our own listener in place of allure-pytest's.
+
+It writes the files allure-pytest writes (a result per test, a container per fixture
+execution, attachments, globals), with the same names, labels, suites, history ids,
+statuses, steps and fixtures, and it serves allure's API (`allure.attach`, `allure.step`,
+`allure.dynamic.*`) through allure_commons' hooks; allure-pytest's decorators
+(`@allure.title`, `@allure.feature`, …) still turn into its marks, which are read here.
+What differs: each test result is stamped with the gate (epic) and the build (an excluded
+parameter, so Allure's history stays continuous across builds), and a test costs a tenth
+of what allure-pytest's listener costs (bench/overhead.py): results are plain dicts
+built once per test, encoded by the C JSON encoder and handed to a `Spool`, so the tests
+do not wait on the file system.
+
+One difference stands: a fixture's teardown ("after") takes the status of the teardown
+phase it ran in, since pytest runs a fixture's finalizers without telling anyone which
+one raised.
+"""
 
 from __future__ import annotations
 
-import json
+import doctest
 import os
-import uuid
+import socket
+import sys
+import threading
+import time
+from collections.abc import Generator
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import allure_commons
-import attr
 import pytest
-from allure_commons.logger import INDENT
-from allure_commons.model2 import Label, Parameter, TestResult
-from allure_commons.utils import represent
+from allure_commons import utils as allure_utils
+from allure_commons.utils import SafeFormatter
 
+from pytest_usbgate.evidence import allure_model as model
+from pytest_usbgate.evidence.allure_model import Dict
 from pytest_usbgate.evidence.spool import Spool
 
 ALLURE_PLUGIN = "allure_pytest"
+FAILURES: tuple[type[BaseException], ...] = (AssertionError, pytest.fail.Exception)
+TEST_FAILURES = (*FAILURES, doctest.DocTestFailure)  # anything else breaks a test
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+def represent(value: Any) -> str:
+    """A parameter's value as allure shows it (repr, strings quoted)."""
+    return str(allure_utils.represent(value))  # type: ignore[no-untyped-call]
 
 
-def _plain(item: Any) -> dict[str, Any]:
-    """One allure model object as `attr.asdict(item, filter=...)` gives it to allure's
-    own logger: its fields in order, without empty values (False stays); the JSON
-    encoder calls this for each nested model object."""
-    names = _FIELDS.get(type(item))
-    if names is None:
-        names = _FIELDS[type(item)] = tuple(a.name for a in attr.fields(type(item)))
-    return {n: v for n in names if (v := getattr(item, n)) or v is False}
+def _now_ms() -> int:
+    return round(time.time() * 1000)
 
 
-def encoder(indent: int | None) -> json.JSONEncoder:
-    """Gives the JSON text AllureFileLogger writes for a model object. One per session:
-    `json.dumps(default=…)` makes a new encoder per call. The model is a tree, so the
-    check for cycles is off (a quarter of the time)."""
-    return json.JSONEncoder(default=_plain, indent=indent, ensure_ascii=False, check_circular=False)
+def status_of(exc: BaseException | None) -> str:
+    """allure-pytest's status of a fixture or step that raised `exc`."""
+    if exc is None:
+        return "passed"
+    if isinstance(exc, FAILURES):
+        return "failed"
+    return "skipped" if isinstance(exc, pytest.skip.Exception) else "broken"
 
 
-class AllureResults:
-    """An allure_commons logger (see allure_commons._hooks.AllureLoggerHookSpec)."""
+def _stop(item: Dict, exc: BaseException | None) -> None:
+    item["stop"] = _now_ms()
+    item["status"] = status_of(exc)
+    if exc is not None:
+        item["statusDetails"] = {
+            "message": allure_utils.format_exception(type(exc), exc),  # type: ignore[no-untyped-call]
+            "trace": allure_utils.format_traceback(exc.__traceback__),  # type: ignore[no-untyped-call]
+        }
 
-    def __init__(self, spool: Spool, *, gate: str, build_id: str) -> None:
+
+def _executable(name: str) -> Dict:
+    return {"name": name, "start": _now_ms(), "steps": [], "attachments": [], "parameters": []}
+
+
+class AllureListener:
+    """A pytest plugin and an allure_commons plugin: one per session (or xdist worker)."""
+
+    def __init__(self, config: pytest.Config, spool: Spool, *, gate: str, build_id: str) -> None:
         self.spool = spool
-        self.encode = encoder(INDENT if os.environ.get("ALLURE_INDENT_OUTPUT") else None).encode
-        self.epic = Label(name="epic", value=gate)
-        self.build = Parameter(
-            name="build",
-            value=represent(build_id),  # type: ignore[no-untyped-call]
-            excluded=True,
-        )
+        self.parents: dict[object, tuple[model.Place, list[Any], model.Marks]] = {}
+        self.ids = model.Ids()
+        self.link_patterns = dict(getattr(config.option, "allure_link_pattern", None) or ())
+        self.attach_capture = getattr(config.option, "attach_capture", True)
+        self.fixed_labels = [
+            {"name": "host", "value": socket.gethostname()},
+            {"name": "thread", "value": f"{os.getpid()}-{threading.current_thread().name}"},
+            {"name": "framework", "value": "pytest"},
+            {"name": "language", "value": f"{sys.implementation.name}{sys.version_info[0]}"},
+        ]
+        self.epic = {"name": "epic", "value": gate}
+        self.build = {"name": "build", "value": represent(build_id), "excluded": True}
+        self.test: Dict | None = None
+        self.open: list[Dict] = []  # what a step or an attachment goes into, innermost last
+        self.steps: dict[str, Dict] = {}
+        # id(FixtureDef) -> (fixture name, its container), while the fixture is set up
+        self.containers: dict[int, tuple[str, Dict]] = {}
+        self.torn_down: list[Dict] = []  # containers closed in this teardown, written after it
 
-    def _item(self, item: Any) -> None:
-        name = item.file_pattern.format(prefix=uuid.uuid4())
-        self.spool.put(name, self.encode(item).encode("utf-8"))
+    # --- pytest: a test's life ---------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        now = _now_ms()
+        self.test = {
+            "uuid": self.ids(),
+            "name": item.name,
+            "status": None,
+            "start": now,
+            "stop": now,
+            "steps": [],
+            "attachments": [],
+            "parameters": [],
+            "labels": [],
+            "links": [],
+        }
+        self.open = [self.test]
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        test = self.test
+        if test is None:
+            return report
+        status: str = report.outcome
+        details: Dict | None = None
+        xfail: str | None = getattr(report, "wasxfail", None)
+        if call.excinfo is not None:
+            message = call.excinfo.exconly()
+            if xfail is not None:
+                message = (f"XFAIL {xfail}" if xfail else "XFAIL") + "\n\n" + message
+            details = {"message": message, "trace": report.longreprtext}
+            if status != "skipped" and not isinstance(call.excinfo.value, TEST_FAILURES):
+                status = "broken"
+        elif status == "passed" and xfail is not None:
+            details = {"message": f"XPASS {xfail}" if xfail else "XPASS"}
+        when = report.when
+        if when == "setup":
+            test["status"], test["statusDetails"] = status, details
+            self._describe(item, test)
+            self._adopt(item, test)
+        elif when == "call":
+            test["start"], test["stop"] = round(call.start * 1000), round(call.stop * 1000)
+            if test["status"] == "passed":
+                test["status"], test["statusDetails"] = status, details
+            self._adopt(item, test)
+        else:
+            failed = status in ("failed", "broken")
+            if failed and test["status"] == "passed":
+                test["status"], test["statusDetails"] = status, details
+            self._close_torn_down(status if failed else "passed", details)
+            if self.attach_capture and report.sections:
+                for name, text in (
+                    ("log", report.caplog),
+                    ("stdout", report.capstdout),
+                    ("stderr", report.capstderr),
+                ):
+                    if text:
+                        self._attach(text, name, "text/plain", "txt", self.open)
+        return report
+
+    def pytest_runtest_logfinish(self) -> None:
+        test, self.test = self.test, None
+        self.open = []
+        if test is not None:
+            self._write_result(test)
+
+    def _describe(self, item: pytest.Item, test: Dict) -> None:
+        """What the node id, marks and parameters say; after set-up, when the fixture
+        values a title may name are known."""
+        callspec = getattr(item, "callspec", None)
+        params: dict[str, Any] = callspec.params if callspec is not None else {}
+        function = getattr(item, "function", None)
+        title = getattr(function, "__allure_display_name__", None)
+        if title:
+            fields: dict[str, Any] = {}
+            if callspec is not None and callspec.id:
+                param_id = callspec.id
+                fields["param_id"] = (
+                    param_id.encode().decode("unicode-escape") if param_id.isascii() else param_id
+                )
+            fields.update(params)
+            fields.update(getattr(item, "funcargs", None) or {})
+            test["name"] = SafeFormatter().format(title, **fields)
+        where, marks = self._place_and_marks(item)
+        full_name = where.full_name(getattr(item, "originalname", None) or item.name)
+        test["fullName"] = full_name
+        test["titlePath"] = where.title_path
+        test["testCaseId"] = model.md5(full_name)
+        test["description"] = marks.description or getattr(function, "__doc__", None)
+        test["descriptionHtml"] = marks.description_html
+        given = {p["name"] for p in test["parameters"]}
+        test["parameters"] += [
+            {"name": name, "value": represent(value)}
+            for name, value in params.items()
+            if name not in given
+        ]
+        test["links"] += marks.links
+        test["_facts"] = (where, marks, params)
+
+    def _place_and_marks(self, item: pytest.Item) -> tuple[model.Place, model.Marks]:
+        """A test's place and marks; those of its parents are read once per parent (marks
+        added to a parent after its first test has run are not seen)."""
+        parent = item.parent
+        known = self.parents.get(parent)
+        if known is None:
+            where = model.place(item.nodeid)
+            above = [(m.name, m.args, m.kwargs) for m in parent.iter_markers()] if parent else []
+            known = self.parents[parent] = (where, above, model.read_marks(above))
+        where, above, marks = known
+        if item.own_markers:
+            own = [(m.name, m.args, m.kwargs) for m in item.own_markers]
+            marks = model.read_marks(own + above)
+        return where, marks
+
+    def _write_result(self, test: Dict) -> None:
+        facts: tuple[model.Place, model.Marks, dict[str, Any]] | None = test.pop("_facts", None)
+        labels: list[Dict] = test["labels"]
+        if facts is not None:
+            where, marks, params = facts
+            history = model.history_id(test["fullName"], test["parameters"], params)
+            test["historyId"] = history or test["testCaseId"]
+            labels += [{"name": n, "value": v} for n, v in marks.labels]
+            labels += [{"name": "tag", "value": tag} for tag in marks.tags]
+            taken = [label["name"] for label in labels]
+            labels += [{"name": n, "value": v} for n, v in model.suite_labels(where, taken)]
+            labels += self.fixed_labels
+            labels.append({"name": "package", "value": where.package})
+        labels.append(self.epic)
+        test["parameters"].append(self.build)
+        test["status"] = test["status"] or "skipped"
+        result = {key: value for key, value in test.items() if value}  # as allure writes it
+        for key in ("steps", "attachments", "statusDetails"):
+            if key in result:
+                result[key] = model.compact(result[key])
+        self._put(f"{test['uuid']}-result.json", result)
+
+    # --- pytest: fixtures, as Allure's set-up and tear-down ----------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+    ) -> Generator[None, Any, Any]:
+        name = getattr(fixturedef.func, "__allure_display_name__", fixturedef.argname)
+        _, container = self.containers.get(id(fixturedef)) or (None, None)
+        if container is None:
+            container = {"uuid": self.ids(), "children": [], "befores": [], "afters": []}
+            self.containers[id(fixturedef)] = (fixturedef.argname, container)
+        container["start"] = _now_ms()
+        before = _executable(name)
+        container["befores"].append(before)
+        self.open.append(before)
+        try:
+            value = yield
+        except BaseException as exc:
+            _stop(before, exc)
+            raise
+        else:
+            _stop(before, None)
+        finally:
+            self._close(before)
+        fixturedef.addfinalizer(lambda: self._tear_down(container, name))
+        return value
+
+    def _tear_down(self, container: Dict, name: str) -> None:
+        """The fixture's first finalizer to run: its tear-down starts."""
+        after = _executable(name)
+        container["afters"].append(after)
+        self.open.append(after)
+
+    def pytest_fixture_post_finalizer(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+        _, container = self.containers.pop(id(fixturedef), None) or (None, None)
+        if container is not None:
+            for after in container["afters"]:
+                if "stop" not in after:
+                    after["stop"] = _now_ms()
+                    self._close(after)
+            container["stop"] = _now_ms()
+            self.torn_down.append(container)
+
+    def _close_torn_down(self, status: str, details: Dict | None) -> None:
+        done, self.torn_down = self.torn_down, []
+        for container in done:
+            for after in container["afters"]:
+                after.setdefault("status", status)
+                if details is not None and status != "passed":
+                    after.setdefault("statusDetails", details)
+            self._put(f"{container['uuid']}-container.json", model.compact(container))
+
+    def _adopt(self, item: pytest.Item, test: Dict) -> None:
+        """The test is a child of each fixture it uses that is set up now."""
+        if not self.containers:
+            return
+        names = set(getattr(item, "fixturenames", ()))
+        for argname, container in self.containers.values():
+            children = container["children"]
+            if argname in names and test["uuid"] not in children:
+                children.append(test["uuid"])
+
+    def _close(self, item: Dict) -> None:
+        if item in self.open:
+            del self.open[len(self.open) - 1 - self.open[::-1].index(item) :]
+
+    # --- allure_commons: the API tests call --------------------------------------------
 
     @allure_commons.hookimpl
-    def report_result(self, result: TestResult) -> None:
-        result.labels.append(self.epic)
-        result.parameters.append(self.build)
-        self._item(result)
+    def start_step(self, uuid: str, title: str, params: dict[str, Any]) -> None:
+        if not self.open:
+            return  # no test, fixture or step to hold it: allure-pytest drops it too
+        step = _executable(title)
+        step["parameters"] = [{"name": n, "value": v} for n, v in params.items()]
+        self.open[-1]["steps"].append(step)
+        self.open.append(step)
+        self.steps[uuid] = step
 
     @allure_commons.hookimpl
-    def report_container(self, container: Any) -> None:
-        self._item(container)
+    def stop_step(
+        self, uuid: str, exc_type: Any, exc_val: BaseException | None, exc_tb: Any
+    ) -> None:
+        step = self.steps.pop(uuid, None)
+        if step is not None:
+            _stop(step, exc_val)
+            self._close(step)
 
     @allure_commons.hookimpl
-    def report_globals(self, globals_item: Any) -> None:
-        self._item(globals_item)
+    def attach_data(
+        self, body: str | bytes, name: str | None, attachment_type: Any, extension: str | None
+    ) -> None:
+        self._attach(body, name, attachment_type, extension, self.open)
 
     @allure_commons.hookimpl
-    def report_attached_file(self, source: str, file_name: str) -> None:
-        self.spool.put(file_name, Path(source).read_bytes())
+    def attach_file(
+        self, source: str, name: str | None, attachment_type: Any, extension: str | None
+    ) -> None:
+        self._attach(Path(source).read_bytes(), name, attachment_type, extension, self.open)
 
     @allure_commons.hookimpl
-    def report_attached_data(self, body: str | bytes, file_name: str) -> None:
+    def global_attach_data(
+        self, body: str | bytes, name: str | None, attachment_type: Any, extension: str | None
+    ) -> None:
+        self._attach(body, name, attachment_type, extension, [])
+
+    @allure_commons.hookimpl
+    def global_attach_file(
+        self, source: str, name: str | None, attachment_type: Any, extension: str | None
+    ) -> None:
+        self._attach(Path(source).read_bytes(), name, attachment_type, extension, [])
+
+    def _attach(
+        self,
+        body: str | bytes,
+        name: str | None,
+        attachment_type: Any,
+        extension: str | None,
+        into: list[Dict],
+    ) -> None:
+        """An attachment of the innermost of `into` (test, fixture, step); with none, a
+        global one, shown on the report's front page."""
+        file_name, mime = model.attachment_name(self.ids(), attachment_type, extension)
+        entry = {"name": name, "source": file_name, "type": mime}
+        if into:
+            into[-1]["attachments"].append(entry)
+        else:
+            self._globals("attachments", dict(entry, timestamp=_now_ms()))
         self.spool.put(file_name, body.encode("utf-8") if isinstance(body, str) else body)
 
+    @allure_commons.hookimpl
+    def global_error(self, message: str | None, trace: str | None) -> None:
+        self._globals("errors", {"message": message, "trace": trace, "timestamp": _now_ms()})
 
-def start(config: pytest.Config, folder: Path, *, gate: str, build_id: str) -> Spool | None:
-    """allure-pytest's listener and our logger for this session, writing into `folder`;
-    None when allure-pytest is not loaded (-p no:allure_pytest)."""
+    def _globals(self, kind: str, entry: Dict) -> None:
+        self._put(f"{self.ids()}-globals.json", model.compact({kind: [entry]}))
+
+    @allure_commons.hookimpl
+    def add_title(self, test_title: str) -> None:
+        if self.test is not None:
+            self.test["name"] = test_title
+
+    @allure_commons.hookimpl
+    def add_description(self, test_description: str) -> None:
+        if self.test is not None:
+            self.test["description"] = test_description
+
+    @allure_commons.hookimpl
+    def add_description_html(self, test_description_html: str) -> None:
+        if self.test is not None:
+            self.test["descriptionHtml"] = test_description_html
+
+    @allure_commons.hookimpl
+    def add_link(self, url: str, link_type: str, name: str | None) -> None:
+        if self.test is None:
+            return
+        url = self.link_patterns.get(link_type, "{}").format(url)
+        if all(link["url"] != url for link in self.test["links"]):
+            self.test["links"].append({"type": link_type, "url": url, "name": name or url})
+
+    @allure_commons.hookimpl
+    def add_label(self, label_type: str, labels: tuple[str, ...]) -> None:
+        if self.test is not None:  # an enum (allure's Severity) as the value it stands for
+            self.test["labels"] += [
+                {"name": label_type, "value": value.value if isinstance(value, Enum) else value}
+                for value in labels
+            ]
+
+    @allure_commons.hookimpl
+    def add_parameter(self, name: str, value: Any, excluded: bool | None, mode: Any) -> None:
+        if self.test is None:
+            return
+        parameters: list[Dict] = self.test["parameters"]
+        for parameter in parameters:
+            if parameter["name"] == name:
+                parameter["value"] = represent(value)
+                return
+        parameter = {"name": name, "value": represent(value)}
+        if excluded:
+            parameter["excluded"] = True
+        if mode:
+            parameter["mode"] = mode.value
+        parameters.append(parameter)
+
+    # --- output ------------------------------------------------------------------------
+
+    def _put(self, name: str, item: Any) -> None:
+        self.spool.put_json(name, item)
+
+    def pytest_keyboard_interrupt(self) -> None:
+        """Ctrl-C or SIGTERM: the test the run stopped in is written, broken."""
+        if self.test is not None:
+            if self.test["status"] in (None, "passed"):
+                self.test["status"] = "broken"
+                self.test["statusDetails"] = {"message": "the run stopped during this test"}
+            self.pytest_runtest_logfinish()
+
+    def close(self) -> None:
+        """Before the sign-off: what is still open is written as it stands."""
+        self.pytest_keyboard_interrupt()
+        self.torn_down += [container for _, container in self.containers.values()]
+        self.containers = {}
+        self._close_torn_down("passed", None)
+
+
+def start(
+    config: pytest.Config, folder: Path, *, gate: str, build_id: str
+) -> AllureListener | None:
+    """Our listener for this session, writing into `folder`; None when allure-pytest is
+    not loaded (-p no:allure_pytest): no Allure evidence then."""
     if not config.pluginmanager.has_plugin(ALLURE_PLUGIN):
         return None
-    from allure_pytest.listener import AllureListener  # type: ignore[import-untyped]
-
     folder.mkdir(parents=True, exist_ok=True)
-    listener = AllureListener(config)
     spool = Spool(folder)
-    logger = AllureResults(spool, gate=gate, build_id=build_id)
-    config.pluginmanager.register(listener, "allure_listener")
+    listener = AllureListener(config, spool, gate=gate, build_id=build_id)
+    config.pluginmanager.register(listener, "usbgate-allure")
     allure_commons.plugin_manager.register(listener)
-    allure_commons.plugin_manager.register(logger)
 
     def stop() -> None:
-        for plugin in (listener, logger):
-            if allure_commons.plugin_manager.is_registered(plugin):
-                allure_commons.plugin_manager.unregister(plugin)
+        if allure_commons.plugin_manager.is_registered(listener):
+            allure_commons.plugin_manager.unregister(listener)
+        listener.close()
         spool.close()
 
     config.add_cleanup(stop)
-    return spool
+    return listener
