@@ -4,8 +4,10 @@ Generates suites/design/ with N trivial tests in a scratch folder, then times wh
 pytest runs, alternating the configurations so machine noise hits all of them alike:
 
   off         -p no:usbgate                       (the plugin disabled)
-  gate        --gate=design                       (the plugin on, Allure evidence on)
-  allure-only -p no:usbgate --alluredir=…         (allure-pytest alone, our plugin off)
+  gate        --gate=design                       (the plugin on, Allure evidence from our
+                                                   own listener)
+  allure-only -p no:usbgate --alluredir=…         (allure-pytest's listener and writer
+                                                   alone, our plugin off)
   no-allure   --gate=design -p no:allure_pytest   (our plugin alone, no Allure evidence)
   listener    allure-only, but allure-pytest's file logger unregistered (a conftest in
               the scratch suite): its listener's per-test work alone, no files written

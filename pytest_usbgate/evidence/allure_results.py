@@ -3,17 +3,20 @@
 It writes the files allure-pytest writes (a result per test, a container per fixture
 execution, attachments, globals), with the same names, labels, suites, history ids,
 statuses, steps and fixtures, and it serves allure's API (`allure.attach`, `allure.step`,
-`allure.dynamic.*`) through allure_commons' hooks; allure-pytest's decorators
-(`@allure.title`, `@allure.feature`, …) still turn into its marks, which are read here.
-What differs: each test result is stamped with the gate (epic) and the build (an excluded
-parameter, so Allure's history stays continuous across builds), and a test costs a tenth
-of what allure-pytest's listener costs (bench/overhead.py): results are plain dicts
-built once per test, encoded by the C JSON encoder and handed to a `Spool`, so the tests
-do not wait on the file system.
+`allure.dynamic.*`, `allure.global_*`) through allure_commons' hooks; allure-pytest's
+decorators (`@allure.title`, `@allure.feature`, …) still turn into its marks, which are
+read here. Each result is a plain dict built once per test and handed to a `Spool`, whose
+helper process encodes and writes it: a test costs a fifth of what allure-pytest's
+listener and writer cost (bench/RESULTS.md).
 
-One difference stands: a fixture's teardown ("after") takes the status of the teardown
-phase it ran in, since pytest runs a fixture's finalizers without telling anyone which
-one raised.
+What differs from allure-pytest:
+- each test result is stamped with the gate (epic) and the build (an excluded parameter,
+  so Allure's history stays continuous across builds);
+- a fixture's tear-down is one "after" named like the fixture, with the status of the
+  tear-down phase it ran in (pytest runs a fixture's finalizers without saying which one
+  raised); allure-pytest names one per finalizer ("thing::1", "thing::<lambda>");
+- a test the run stopped in (Ctrl-C, SIGTERM) is written, broken; an attachment made
+  outside any test becomes a global one.
 """
 
 from __future__ import annotations
@@ -81,6 +84,9 @@ class AllureListener:
     def __init__(self, config: pytest.Config, spool: Spool, *, gate: str, build_id: str) -> None:
         self.spool = spool
         self.parents: dict[object, tuple[model.Place, list[Any], model.Marks]] = {}
+        # the labels of the tests of a parent with no marks of their own, by id(parent's
+        # marks) (kept alive in self.parents); None until its first such test is written
+        self.labels_by_marks: dict[int, list[Dict] | None] = {}
         self.ids = model.Ids()
         self.link_patterns = dict(getattr(config.option, "allure_link_pattern", None) or ())
         self.attach_capture = getattr(config.option, "attach_capture", True)
@@ -211,26 +217,40 @@ class AllureListener:
             where = model.place(item.nodeid)
             above = [(m.name, m.args, m.kwargs) for m in parent.iter_markers()] if parent else []
             known = self.parents[parent] = (where, above, model.read_marks(above))
+            self.labels_by_marks[id(known[2])] = None
         where, above, marks = known
         if item.own_markers:
             own = [(m.name, m.args, m.kwargs) for m in item.own_markers]
             marks = model.read_marks(own + above)
         return where, marks
 
+    def _labels(self, where: model.Place, marks: model.Marks, given: list[Dict]) -> list[Dict]:
+        """The labels after those the test gave itself: marks, tags, suites, host and
+        the rest, as allure-pytest adds them; worked out once for the tests of a parent
+        that have no marks of their own, unless the test named a suite itself."""
+        names = {label["name"] for label in given}
+        cacheable = id(marks) in self.labels_by_marks and names.isdisjoint(model.SUITE_LABELS)
+        if cacheable and (kept := self.labels_by_marks[id(marks)]) is not None:
+            return kept
+        labels = [{"name": n, "value": v} for n, v in marks.labels]
+        labels += [{"name": "tag", "value": tag} for tag in marks.tags]
+        names.update(name for name, _ in marks.labels)
+        labels += [{"name": n, "value": v} for n, v in model.suite_labels(where, names)]
+        labels += self.fixed_labels
+        labels += [{"name": "package", "value": where.package}, self.epic]
+        if cacheable:
+            self.labels_by_marks[id(marks)] = labels
+        return labels
+
     def _write_result(self, test: Dict) -> None:
         facts: tuple[model.Place, model.Marks, dict[str, Any]] | None = test.pop("_facts", None)
-        labels: list[Dict] = test["labels"]
         if facts is not None:
             where, marks, params = facts
             history = model.history_id(test["fullName"], test["parameters"], params)
             test["historyId"] = history or test["testCaseId"]
-            labels += [{"name": n, "value": v} for n, v in marks.labels]
-            labels += [{"name": "tag", "value": tag} for tag in marks.tags]
-            taken = [label["name"] for label in labels]
-            labels += [{"name": n, "value": v} for n, v in model.suite_labels(where, taken)]
-            labels += self.fixed_labels
-            labels.append({"name": "package", "value": where.package})
-        labels.append(self.epic)
+            test["labels"] += self._labels(where, marks, test["labels"])
+        else:
+            test["labels"].append(self.epic)
         test["parameters"].append(self.build)
         test["status"] = test["status"] or "skipped"
         result = {key: value for key, value in test.items() if value}  # as allure writes it

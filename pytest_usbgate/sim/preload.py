@@ -5,7 +5,6 @@ the plugin re-executes the same command line once, with LD_PRELOAD added."""
 from __future__ import annotations
 
 import contextlib
-import ctypes.util
 import errno
 import os
 import socket
@@ -28,6 +27,8 @@ def preload_active() -> bool:
 
 
 def preload_library() -> str | None:
+    import ctypes.util  # here: only a sim run asks (ctypes takes ~2 ms to load)
+
     found = ctypes.util.find_library("umockdev-preload")
     return found if found else None
 
