@@ -94,6 +94,9 @@ class TestGroup:
     def test_in_class(self):
         allure.dynamic.title("dyn")
         helper(3)
+        with allure.step("same"):
+            with allure.step("same"):
+                pass
 '''
 
 RUN_OWN = ("start", "stop", "uuid", "timestamp")
@@ -151,6 +154,9 @@ def test_results_match_allure_pytest_and_fixtures_are_kept(both: tuple[Path, Pat
         if not result["parameters"]:
             del result["parameters"]
     assert ours == theirs
+    (dyn,) = [r for r in ours if r["name"] == "dyn"]
+    assert [s["name"] for s in dyn["steps"]] == ["a step function 3", "same"]
+    assert [s["name"] for s in dyn["steps"][1]["steps"]] == ["same"]
     by_name = {r["name"]: r for r in ours}  # and the sample says what it should
     assert {n: r["status"] for n, r in by_name.items()} == {
         "test_steps": "passed",

@@ -322,8 +322,11 @@ class AllureListener:
                 children.append(test["uuid"])
 
     def _close(self, item: Dict) -> None:
-        if item in self.open:
-            del self.open[len(self.open) - 1 - self.open[::-1].index(item) :]
+        """`item` and whatever was opened inside it and left open are done."""
+        for index in range(len(self.open) - 1, -1, -1):
+            if self.open[index] is item:  # the very dict: two steps may be equal
+                del self.open[index:]
+                return
 
     # --- allure_commons: the API tests call --------------------------------------------
 
