@@ -45,7 +45,10 @@ def test_bringup_midi_passes_on_the_sim_with_a_one_period_median(tmp_path: Path)
     assert midi == dict.fromkeys(MIDI_CRITERIA, "PASS"), output[-3000:]
     detail = detail_of(signoff, "midi.rtt_p99_ms")
     median = float(re.search(r"p50 ([0-9.]+) ms", detail).group(1))  # type: ignore[union-attr]
-    assert median == pytest.approx(PERIOD_MS, abs=0.1), detail
+    # one period, less the sender's wake-up after the previous message came back (JACK
+    # sends at the next cycle): 0.08 ms on a quiet host, 0.13 ms beside a parallel run;
+    # half a period still tells one period from none or two
+    assert PERIOD_MS / 2 < median <= PERIOD_MS + 0.1, detail
     controller = next(d for d in signoff["devices"] if d["id"] == "controller")
     assert controller["firmware"] == "1.2.0.0"  # what the sim KeyLab reports
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 CLIENT_NAME: Final = "usbgate"
+JACK_REFUSAL_S: Final = 10.0  # how long a JACK server may refuse a new client (see below)
 SYSEX_SIZES: Final = (8, 16, 64, 128, 256)
 TAKE: Final = min(1000, MAX_TAG + 1)  # messages per take of a long round trip
 Arrival = tuple[int, list[int]]
@@ -120,10 +121,11 @@ def _api(rtmidi: Any, api: str) -> Any:
 def rtmidi_client(kind: str, api: str, name: str = CLIENT_NAME) -> Any:
     """An rtmidi MidiIn or MidiOut (`kind`). A JACK server refuses a new client for a
     moment now and then when two servers start at once ("JACK server not running?"
-    with the server running): try again for up to 2 s."""
+    with the server running): try again for up to 10 s. (2 s ran out once in a full
+    test run, two sims starting side by side beside a third on two cores.)"""
     rtmidi = require("rtmidi")
     factory = {"in": rtmidi.MidiIn, "out": rtmidi.MidiOut}[kind]
-    deadline = time.monotonic() + (2.0 if api == "jack" else 0.0)
+    deadline = time.monotonic() + (JACK_REFUSAL_S if api == "jack" else 0.0)
     while True:
         try:
             return factory(rtapi=_api(rtmidi, api), name=name)
