@@ -23,6 +23,7 @@ from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.evidence import allure_results, build
 from pytest_usbgate.evidence.allure_labels import attach_json
 from pytest_usbgate.evidence.signoff import SIGNOFF
+from pytest_usbgate.evidence.spool import Spool
 from pytest_usbgate.fixtures import (  # noqa: F401  (fixtures)
     SIM_FIXTURES,
     audio_loopback,
@@ -159,8 +160,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     def drop_this_run() -> None:
         """The next process starts the run afresh: nothing of this one stays behind."""
-        if state.spool is not None:
-            state.spool.close()
+        if state.allure is not None:
+            state.allure.spool.close()
         if state.run is not None:
             state.run.discard()
         reporter = session.config.pluginmanager.getplugin("terminalreporter")
@@ -262,7 +263,15 @@ def _start_allure(config: pytest.Config, state: SessionState, folder: Path) -> N
     assert state.gate is not None and state.build_id is not None
     state.allure_dir = folder
     state.allure = allure_results.start(config, folder, gate=state.gate, build_id=state.build_id)
-    state.spool = state.allure.spool if state.allure is not None else None
+
+
+def _sealed_allure(state: SessionState) -> Spool | None:
+    """The Allure results with nothing left open (a stopped test, fixtures still set
+    up): their spool, for the sign-off or the controller to flush."""
+    if state.allure is None:
+        return None
+    state.allure.close()
+    return state.allure.spool
 
 
 def _build_id(config: pytest.Config) -> str:
@@ -371,10 +380,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """An xdist worker's evidence is on disk before it reports itself finished; what could
     not be written goes to the controller."""
     output: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
-    state = session_state(session.config)
-    if output is not None and state.allure is not None:
-        state.allure.close()
-        output[EVIDENCE_ERRORS] = state.allure.spool.flush()
+    if output is not None and (spool := _sealed_allure(session_state(session.config))):
+        output[EVIDENCE_ERRORS] = spool.flush()
 
 
 class GateController:
@@ -417,10 +424,7 @@ class GateController:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.run.interrupted = self.run.interrupted or "pytest stopped the session"
-        state = session_state(session.config)
-        if state.allure is not None:
-            state.allure.close()
-        result = self.run.finish(state.spool)
+        result = self.run.finish(_sealed_allure(session_state(session.config)))
         if result.verdict != "PASS" and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -11,7 +11,6 @@ import pytest
 from pytest_usbgate.criteria import CriterionDef, Record
 from pytest_usbgate.evidence.allure_labels import label_record
 from pytest_usbgate.evidence.allure_results import AllureListener
-from pytest_usbgate.evidence.spool import Spool
 from pytest_usbgate.gates import GATES
 from pytest_usbgate.rig import Rig, load_rig, resolve_rig
 from pytest_usbgate.run import GateRun
@@ -28,8 +27,7 @@ class SessionState:
     faults: frozenset[str] = frozenset()
     sim_line: str = ""  # what the sim rig started, for the summary
     allure_dir: Path | None = None  # where this gate run's Allure results go
-    spool: Spool | None = None  # writes them (controller and each xdist worker)
-    allure: AllureListener | None = None  # builds them
+    allure: AllureListener | None = None  # builds them; its spool writes them
 
     def load_rig(self) -> Rig:
         """The rig from `--rig`, loaded once; ConfigError when it is missing or invalid."""

@@ -84,9 +84,8 @@ class AllureListener:
     def __init__(self, config: pytest.Config, spool: Spool, *, gate: str, build_id: str) -> None:
         self.spool = spool
         self.parents: dict[object, tuple[model.Place, list[Any], model.Marks]] = {}
-        # the labels of the tests of a parent with no marks of their own, by id(parent's
-        # marks) (kept alive in self.parents); None until its first such test is written
-        self.labels_by_marks: dict[int, list[Dict] | None] = {}
+        # by parent: the labels of its tests that have no marks of their own
+        self.labels_by_parent: dict[object, list[Dict]] = {}
         self.ids = model.Ids()
         self.link_patterns = dict(getattr(config.option, "allure_link_pattern", None) or ())
         self.attach_capture = getattr(config.option, "attach_capture", True)
@@ -192,7 +191,7 @@ class AllureListener:
             fields.update(params)
             fields.update(getattr(item, "funcargs", None) or {})
             test["name"] = SafeFormatter().format(title, **fields)
-        where, marks = self._place_and_marks(item)
+        where, marks, shared = self._place_and_marks(item)
         full_name = where.full_name(getattr(item, "originalname", None) or item.name)
         test["fullName"] = full_name
         test["titlePath"] = where.title_path
@@ -206,31 +205,33 @@ class AllureListener:
             if name not in given
         ]
         test["links"] += marks.links
-        test["_facts"] = (where, marks, params)
+        test["_facts"] = (where, marks, params, shared)
 
-    def _place_and_marks(self, item: pytest.Item) -> tuple[model.Place, model.Marks]:
-        """A test's place and marks; those of its parents are read once per parent (marks
-        added to a parent after its first test has run are not seen)."""
+    def _place_and_marks(self, item: pytest.Item) -> tuple[model.Place, model.Marks, object]:
+        """A test's place and marks, and its parent if those are the parent's alone (the
+        test has no marks of its own); a parent's are read once (marks added to a parent
+        after its first test has run are not seen)."""
         parent = item.parent
         known = self.parents.get(parent)
         if known is None:
             where = model.place(item.nodeid)
             above = [(m.name, m.args, m.kwargs) for m in parent.iter_markers()] if parent else []
             known = self.parents[parent] = (where, above, model.read_marks(above))
-            self.labels_by_marks[id(known[2])] = None
         where, above, marks = known
-        if item.own_markers:
-            own = [(m.name, m.args, m.kwargs) for m in item.own_markers]
-            marks = model.read_marks(own + above)
-        return where, marks
+        if not item.own_markers:
+            return where, marks, parent
+        own = [(m.name, m.args, m.kwargs) for m in item.own_markers]
+        return where, model.read_marks(own + above), None
 
-    def _labels(self, where: model.Place, marks: model.Marks, given: list[Dict]) -> list[Dict]:
+    def _labels(
+        self, where: model.Place, marks: model.Marks, given: list[Dict], shared: object
+    ) -> list[Dict]:
         """The labels after those the test gave itself: marks, tags, suites, host and
-        the rest, as allure-pytest adds them; worked out once for the tests of a parent
-        that have no marks of their own, unless the test named a suite itself."""
+        the rest, as allure-pytest adds them; worked out once per `shared` parent, unless
+        the test named a suite itself."""
         names = {label["name"] for label in given}
-        cacheable = id(marks) in self.labels_by_marks and names.isdisjoint(model.SUITE_LABELS)
-        if cacheable and (kept := self.labels_by_marks[id(marks)]) is not None:
+        cacheable = shared is not None and names.isdisjoint(model.SUITE_LABELS)
+        if cacheable and (kept := self.labels_by_parent.get(shared)) is not None:
             return kept
         labels = [{"name": n, "value": v} for n, v in marks.labels]
         labels += [{"name": "tag", "value": tag} for tag in marks.tags]
@@ -239,16 +240,17 @@ class AllureListener:
         labels += self.fixed_labels
         labels += [{"name": "package", "value": where.package}, self.epic]
         if cacheable:
-            self.labels_by_marks[id(marks)] = labels
+            self.labels_by_parent[shared] = labels
         return labels
 
     def _write_result(self, test: Dict) -> None:
-        facts: tuple[model.Place, model.Marks, dict[str, Any]] | None = test.pop("_facts", None)
+        facts: tuple[model.Place, model.Marks, dict[str, Any], object] | None
+        facts = test.pop("_facts", None)
         if facts is not None:
-            where, marks, params = facts
+            where, marks, params, shared = facts
             history = model.history_id(test["fullName"], test["parameters"], params)
             test["historyId"] = history or test["testCaseId"]
-            test["labels"] += self._labels(where, marks, test["labels"])
+            test["labels"] += self._labels(where, marks, test["labels"], shared)
         else:
             test["labels"].append(self.epic)
         test["parameters"].append(self.build)
