@@ -103,5 +103,6 @@ def test_production_soak_paced_at_the_rigs_rate(tmp_path: Path) -> None:
     detail = detail_of(signoff, "midi.lost")
     found = re.match(r"300 sent in ([0-9.]+) s, 300 back", detail)
     assert found, detail
-    # 299 gaps of 1/50 s; ping-pong would take 0.8 s, or 2.4 s with two takes again on xruns
+    # three takes of 100, each 99 gaps of 1/50 s: 5.94 s at least; ping-pong would take
+    # 1.8 s, and under 5.9 s with two takes again (each after a quiet second, io.takes)
     assert float(found.group(1)) >= 5.9, detail

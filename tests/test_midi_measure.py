@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -61,6 +62,15 @@ def test_lost_duplicated_reordered_and_corrupted_are_told_apart() -> None:
     assert stats.received == 5
 
 
+def test_a_take_with_its_own_tags_sets_a_straggler_apart() -> None:
+    """Tags 200… for this take: tag 1 (a straggler from the take before) is no reply of
+    its own, whatever the time."""
+    sent = [0, 10 * MS, 20 * MS]
+    stats = loop_stats(sent, arrivals((1, 1), (3, 200), (12, 201), (14, 203), (25, 202)), 200)
+    assert stats.latencies_ms == (3.0, 2.0, 5.0)
+    assert (stats.lost, stats.duplicated, stats.reordered, stats.corrupted) == (0, 0, 0, 2)
+
+
 def test_takes_combine_into_one_run() -> None:
     first = loop_stats([0, 10 * MS], arrivals((2, 0), (2, 0)))  # 1 lost, 1 duplicated
     second = loop_stats([0, 10 * MS, 20 * MS], arrivals((13, 1), (4, 0), (23, 2)))
@@ -68,6 +78,9 @@ def test_takes_combine_into_one_run() -> None:
     assert both.sent == 5
     assert both.latencies_ms == (2.0, 4.0, 3.0, 3.0)
     assert (both.lost, both.duplicated, both.reordered, both.corrupted) == (1, 1, 1, 0)
+    assert (
+        combined([replace(first, takes_again=2), replace(second, takes_again=1)]).takes_again == 3
+    )
     assert both.jitter_peak_ms == 2.0
     assert both.criteria() == {
         "midi.rtt_p99_ms": 4.0,

@@ -68,7 +68,7 @@ class AudioLoop:
         again (`io.takes`) while the stream breaks during it. On the sim (the host counts
         xruns) a device model cannot break the stream, so a break in every take is the
         host's: an InfrastructureError, not a measurement."""
-        take, number = undisturbed(
+        take, number, _ = undisturbed(
             self.host_xruns, lambda: _take(self, stimulus), clean=lambda t: t.xruns == 0
         )
         if take.breaks and self.host_xruns is not None:

@@ -2,7 +2,7 @@
 JACK server reporting xruns, the garbage collector holding the GIL, a break in an audio
 stream) says nothing about the device, so it is taken again once the host has been quiet
 for a moment. The last take stands when every one was disturbed: the caller decides what
-that means."""
+that means, knowing it was disturbed."""
 
 from __future__ import annotations
 
@@ -10,12 +10,18 @@ import contextlib
 import gc
 import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 T = TypeVar("T")
 TAKES = 6  # at most, per measurement
 QUIET_S = 1.0  # no xrun for this long before a take again …
 QUIET_LIMIT_S = 6.0  # … waiting at most this long for it
+
+
+class Taken(NamedTuple, Generic[T]):
+    result: T
+    number: int  # of the takes, from 1
+    clean: bool  # False: every take was disturbed, and this is the last
 
 
 @contextlib.contextmanager
@@ -46,10 +52,10 @@ def undisturbed(
     measure: Callable[[], T],
     clean: Callable[[T], bool] | None = None,
     takes: int = TAKES,
-) -> tuple[T, int]:
-    """(the first clean take, or the last one; its number from 1). Between takes, wait for
-    the host's `xruns` count (if any) to stay still. `clean` judges a take; without it, a
-    take is clean when that count did not rise during it."""
+) -> Taken[T]:
+    """The first clean take, or the last one. Between takes, wait for the host's `xruns`
+    count (if any) to stay still. `clean` judges a take; without it, a take is clean when
+    that count did not rise during it."""
     for number in range(1, takes + 1):
         if xruns is not None and number > 1:
             wait_quiet(xruns)
@@ -58,5 +64,5 @@ def undisturbed(
             result = measure()
         ok = clean(result) if clean is not None else (xruns is None or xruns() == before)
         if ok or number == takes:
-            return result, number
+            return Taken(result, number, ok)
     raise AssertionError("unreachable")

@@ -46,6 +46,7 @@ class LoopStats:
     duplicated: int
     reordered: int
     corrupted: int
+    takes_again: int = 0  # takes the host disturbed (xruns on the sim), measured again
 
     @property
     def received(self) -> int:
@@ -107,6 +108,7 @@ class LoopStats:
             "duplicated": self.duplicated,
             "reordered": self.reordered,
             "corrupted": self.corrupted,
+            "takes_again": self.takes_again,
             "p50_ms": self.percentile_ms(50),
             "p95_ms": self.percentile_ms(95),
             "p99_ms": self.percentile_ms(99),
@@ -117,19 +119,22 @@ class LoopStats:
         }
 
 
-def loop_stats(sent_ns: Sequence[int], arrivals: Sequence[tuple[int, Sequence[int]]]) -> LoopStats:
-    """`sent_ns[tag]`: when message `tag` was sent; `arrivals`: (time ns, message) in the
-    order they came back. A tag seen again is a duplicate; a tag arriving after a later
-    one already did is reordered; a message that does not decode (or names a tag never
-    sent) is corrupted."""
+def loop_stats(
+    sent_ns: Sequence[int], arrivals: Sequence[tuple[int, Sequence[int]]], first_tag: int = 0
+) -> LoopStats:
+    """`sent_ns[i]`: when the message tagged `first_tag + i` was sent; `arrivals`: (time
+    ns, message) in the order they came back. A tag seen again is a duplicate; a tag
+    arriving after a later one already did is reordered; a message that does not decode
+    (or names a tag not sent in this take) is corrupted."""
     first: dict[int, int] = {}
     duplicated = reordered = corrupted = 0
     highest = -1
     for t_ns, message in arrivals:
         tag = decode_tag(message)
-        if tag is None or tag >= len(sent_ns):
+        if tag is None or not 0 <= tag - first_tag < len(sent_ns):
             corrupted += 1
             continue
+        tag -= first_tag
         if tag in first:
             duplicated += 1
             continue
@@ -157,6 +162,7 @@ def combined(takes: Sequence[LoopStats]) -> LoopStats:
         duplicated=sum(t.duplicated for t in takes),
         reordered=sum(t.reordered for t in takes),
         corrupted=sum(t.corrupted for t in takes),
+        takes_again=sum(t.takes_again for t in takes),
     )
 
 
