@@ -100,19 +100,27 @@ def kernel_log(rig_sim: SimSession | None) -> Iterator[KernelLog]:
 
 
 @pytest.fixture
-def plug_injector(rig: Rig, rig_sim: SimSession | None) -> Callable[[str, HostDevice], Injector]:
+def plug_injector(
+    rig: Rig, rig_sim: SimSession | None
+) -> Iterator[Callable[[str, HostDevice], Injector]]:
     """`plug_injector(device_id, host_device)`: what unplugs and replugs it, as the
-    rig's [usb.recovery] says (on the sim: umockdev remove and re-add)."""
+    rig's [usb.recovery] says (on the sim: umockdev remove and re-add, the re-add from
+    a thread that the test's end waits for)."""
     from pytest_usbgate.inject.usb import host_injector
     from pytest_usbgate.sim.usb.injector import SimReplug
 
     plan = rig.recovery()
+    replugs: list[SimReplug] = []
 
     def make(device_id: str, device: HostDevice) -> Injector:
         if rig_sim is None:
             return host_injector(plan.injector if plan else "authorized", device)
         if rig_sim.testbed is None:
             raise InfrastructureError("sim: no umockdev testbed")
-        return SimReplug(rig_sim.testbed, rig.device(device_id).profile.id, rig_sim.kernel_line)
+        profile = rig.device(device_id).profile.id
+        replugs.append(SimReplug(rig_sim.testbed, profile, rig_sim.kernel_line))
+        return replugs[-1]
 
-    return make
+    yield make
+    for replug in replugs:  # a device still coming back must not outlive its test
+        replug.join()

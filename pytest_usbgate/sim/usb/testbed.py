@@ -10,6 +10,7 @@ aborts the process once a testbed exists (even a disabled one).
 from __future__ import annotations
 
 import ctypes
+import threading
 from pathlib import Path
 from typing import Final, final
 
@@ -55,7 +56,10 @@ def _load() -> ctypes.CDLL:
 @final
 class Testbed:
     """The emulated host bus. `plug`/`unplug` behave like the kernel: a plugged device gets
-    the next free device number and an 'add' uevent; unplugging sends 'remove' first."""
+    the next free device number and an 'add' uevent; unplugging sends 'remove' first.
+    A replug runs in another thread: one lock keeps a device being added or removed and
+    the testbed's removal apart (libumockdev aborts the process when a device's files go
+    from under it, or a directory fills while it is being removed)."""
 
     def __init__(self) -> None:
         self._lib = _load()
@@ -65,6 +69,7 @@ class Testbed:
                 "would see the real bus; run a gate (--gate) on the sim rig, or set the ini "
                 "option usbgate_sim_usb = true, and pytest-usbgate loads it"
             )
+        self._lock = threading.Lock()
         self._tb = self._lib.umockdev_testbed_new()
         self.root = self._lib.umockdev_testbed_get_root_dir(self._tb).decode()
         self._next_devnum = 2
@@ -74,7 +79,11 @@ class Testbed:
 
     def _add(self, text: str) -> None:
         error = ctypes.c_void_p()
-        if not self._lib.umockdev_testbed_add_from_string(self._tb, text.encode(), error):
+        with self._lock:
+            if self._tb is None:
+                raise InfrastructureError("sim: a device was added after the testbed was removed")
+            added = self._lib.umockdev_testbed_add_from_string(self._tb, text.encode(), error)
+        if not added:
             message = ctypes.cast(error, ctypes.POINTER(_GError)).contents.message.decode()
             raise InfrastructureError(f"sim: umockdev rejected a device description: {message}")
 
@@ -106,12 +115,16 @@ class Testbed:
             raise InfrastructureError(f"sim: {name} is not plugged in")
         device = self.syspath(name)
         children = sorted(p.name for p in Path(self.root, device.lstrip("/")).glob("*:*"))
-        for path in [f"{device}/{child}" for child in children] + [device]:  # as the kernel does
-            self._lib.umockdev_testbed_uevent(self._tb, path.encode(), b"remove")
-            self._lib.umockdev_testbed_remove_device(self._tb, path.encode())
+        with self._lock:
+            if self._tb is None:
+                raise InfrastructureError(f"sim: {name} unplugged after the testbed was removed")
+            for path in [f"{device}/{child}" for child in children] + [device]:  # as the kernel
+                self._lib.umockdev_testbed_uevent(self._tb, path.encode(), b"remove")
+                self._lib.umockdev_testbed_remove_device(self._tb, path.encode())
 
     def close(self) -> None:
         """Drop the testbed: its directory goes, /sys and /dev are real again."""
-        if self._tb:
-            self._lib.g_object_unref(self._tb)
-            self._tb = None
+        with self._lock:
+            if self._tb:
+                self._lib.g_object_unref(self._tb)
+                self._tb = None
