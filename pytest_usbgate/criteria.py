@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
-from typing import Any, Final, final
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple, final
 
 LAYERS: Final = ("host", "container", "qemu", "guest", "application")
 DOMAINS: Final = (
@@ -49,6 +50,8 @@ UNIT_RANGE: Final[dict[str, tuple[float, float]]] = {
     "msg/s": (0.0, math.inf),
 }
 _BARE_UNITS: Final = ("count", "ratio", "bool")
+# the default of a mapping field in an immutable record: a shared one nobody can change
+EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
 class Verdict(enum.StrEnum):
@@ -59,8 +62,7 @@ class Verdict(enum.StrEnum):
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class Limit:
+class Limit(NamedTuple):
     """Inclusive bounds; `marginal` is a guard band (same unit) inside each bound."""
 
     min: float | None = None
@@ -109,8 +111,7 @@ class Limit:
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class CriterionDef:
+class CriterionDef(NamedTuple):
     """A declared criterion: what it measures, in which unit, at which layer of the stack."""
 
     id: str
@@ -121,7 +122,7 @@ class CriterionDef:
     required: tuple[str, ...] = ()
     when: str | None = None
     severity: str = "critical"
-    limits: dict[str, Limit] = field(default_factory=dict)
+    limits: Mapping[str, Limit] = EMPTY
 
     @property
     def domain(self) -> str:
@@ -129,8 +130,7 @@ class CriterionDef:
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(NamedTuple):
     """One criterion judged (or not measured) in one test."""
 
     id: str

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Final, NamedTuple, final
 
 from pytest_usbgate.criteria import LAYERS, CriterionDef, Limit, Record, Verdict, format_value
 
@@ -44,8 +43,7 @@ def required_criteria(gate: str, rig: Rig, catalog: Mapping[str, CriterionDef]) 
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class Diagnosis:
+class Diagnosis(NamedTuple):
     layer: str
     domain: str
     summary: str
@@ -55,8 +53,7 @@ class Diagnosis:
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class GateResult:
+class GateResult(NamedTuple):
     gate: str
     verdict: str  # PASS | FAIL | INCOMPLETE
     diagnosis: Diagnosis | None

@@ -5,44 +5,40 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import final
+from typing import NamedTuple, final
 
 from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.config_reader import Section, load_toml
-from pytest_usbgate.criteria import Limit
+from pytest_usbgate.criteria import EMPTY, Limit
 from pytest_usbgate.limits import read_thresholds
 
 _HEX4 = r"[0-9a-f]{4}"
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class AudioCaps:
+class AudioCaps(NamedTuple):
     samplerates: tuple[int, ...]
     inputs: int
     outputs: int
     analogue_inputs: int  # the first ones; the rest are digital loopbacks of outputs
-    device_names: dict[str, str] = field(default_factory=dict)  # platform -> re (PortAudio)
+    device_names: Mapping[str, str] = EMPTY  # platform -> re (PortAudio)
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class MidiCaps:
+class MidiCaps(NamedTuple):
     """How the device's MIDI ports are named (a regular expression per host platform, per
     port: "main", "daw", …) and what its identity reply must say (hex bytes)."""
 
     ports: int
-    port_names: dict[str, dict[str, str]] = field(default_factory=dict)  # port -> platform -> re
+    port_names: Mapping[str, Mapping[str, str]] = EMPTY  # port -> platform -> re
     manufacturer: str | None = None
     family: str | None = None
     model: str | None = None
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class Profile:
+class Profile(NamedTuple):
     id: str
     name: str  # with the maker: "Arturia KeyLab mkII 88"
     product: str  # as the device names itself (its MIDI ports): "KeyLab mkII 88"
@@ -51,7 +47,7 @@ class Profile:
     speed_mbps: float
     audio: AudioCaps | None
     midi: MidiCaps | None
-    thresholds: dict[str, dict[str, Limit]] = field(default_factory=dict)
+    thresholds: Mapping[str, Mapping[str, Limit]] = EMPTY
 
 
 def parse_profile(data: Mapping[str, object], source: str) -> Profile:

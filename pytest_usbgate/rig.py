@@ -7,13 +7,13 @@ design gate's checks judge the rest against the device profiles (`design.py`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
 from pathlib import Path
-from typing import final
+from typing import NamedTuple, final
 
 from pytest_usbgate.catalog import builtin_catalog
 from pytest_usbgate.config_reader import Section, load_toml
-from pytest_usbgate.criteria import Limit
+from pytest_usbgate.criteria import EMPTY, Limit
 from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.limits import read_thresholds
 from pytest_usbgate.profiles import Profile, load_profile, profile_names
@@ -23,8 +23,7 @@ _QMP = r"unix:/\S+|tcp:[A-Za-z0-9.\-\[\]:]+:\d+"
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class Device:
+class Device(NamedTuple):
     id: str
     profile: Profile
     serial: str | None = None
@@ -32,8 +31,7 @@ class Device:
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class AudioLoopback:
+class AudioLoopback(NamedTuple):
     """An output->input cable on one device; channels count from 1."""
 
     device: str
@@ -45,8 +43,7 @@ class AudioLoopback:
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class MidiLink:
+class MidiLink(NamedTuple):
     """`[midi.loopback]` / `[midi.identity]`: the device, its port pattern (None: the
     profile's), and for a loop how many messages a take sends and how fast (None: each
     as the one before comes back); `soak_messages` is the production gate's longer take."""
@@ -62,8 +59,7 @@ INJECTORS = ("authorized", "uhubctl", "reset")
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class UsbRecovery:
+class UsbRecovery(NamedTuple):
     """`[usb.recovery]`: which device the bring-up gate unplugs and replugs, how
     (`injector`; the sim rig always uses umockdev), how often, and how long a cycle may
     take before it counts as never recovering. Real rigs need root for every injector;
@@ -76,8 +72,7 @@ class UsbRecovery:
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class Stack:
+class Stack(NamedTuple):
     compose: Path | None = None
     container: str | None = None
     qmp: str | None = None
@@ -85,8 +80,7 @@ class Stack:
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class SimModel:
+class SimModel(NamedTuple):
     """The sim rig's device models (`[sim.audio]`, `[sim.midi]`): the truth measurements
     on the sim are checked against."""
 
@@ -101,8 +95,7 @@ class SimModel:
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class Rig:
+class Rig(NamedTuple):
     name: str
     kind: str
     path: Path
@@ -114,7 +107,7 @@ class Rig:
     stack: Stack | None = None
     usb_recovery: UsbRecovery | None = None  # None: the first device, by defaults
     sim: SimModel | None = None  # kind = "sim" only
-    thresholds: dict[str, dict[str, Limit]] = field(default_factory=dict)
+    thresholds: Mapping[str, Mapping[str, Limit]] = EMPTY
 
     def device(self, device_id: str) -> Device:
         for device in self.devices:
@@ -180,8 +173,7 @@ def _read_midi(section: Section | None, devices: tuple[Device, ...], loop: bool)
         return None
     link = MidiLink(device=_device_ref(section, devices), port=section.text("port", None))
     if loop:
-        link = replace(
-            link,
+        link = link._replace(
             messages=section.integer("messages", link.messages, minimum=10, maximum=10**6),
             rate_per_s=section.number("rate_per_s", None, minimum=1.0, maximum=100_000.0),
             soak_messages=section.integer(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,10 +36,12 @@ class SessionState:
         return self.rig
 
 
-@dataclass
 class ItemRecords:
-    records: list[Record] = field(default_factory=list)
-    reported: int = 0  # how many are already in an earlier phase's report
+    __slots__ = ("records", "reported")
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.reported = 0  # how many are already in an earlier phase's report
 
     def take_new(self) -> list[Record]:
         new = self.records[self.reported :]

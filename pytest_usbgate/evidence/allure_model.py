@@ -12,8 +12,7 @@ import hashlib
 import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 LABEL_MARK: Final = "allure_label"
 LINK_MARK: Final = "allure_link"
@@ -30,8 +29,7 @@ NOT_TAGS: Final = frozenset(
 Dict = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """Where a test lives, read off its node id ("suites/design/test_x.py::Class::test[1]")."""
 
     parent_package: str  # suites.design
@@ -75,8 +73,7 @@ def history_id(full_name: str, parameters: Iterable[Dict], original: Mapping[str
     return md5(full_name, *(original.get(p["name"], p["value"]) for p in kept)) if kept else ""
 
 
-@dataclass(frozen=True)
-class Marks:
+class Marks(NamedTuple):
     """What a test's marks (closest first) say to Allure."""
 
     labels: tuple[tuple[str, str], ...]

@@ -6,16 +6,14 @@ import datetime as dt
 import re
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, final
+from typing import Any, Final, NamedTuple, final
 
 BUILD_ID_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}"
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class CiSystem:
+class CiSystem(NamedTuple):
     name: str
     type: str
     number_var: str

@@ -6,13 +6,11 @@ Pure data plus parsing; the services read `FaultSet` to decide what to break.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Final, final
+from typing import Final, NamedTuple, final
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class Fault:
+class Fault(NamedTuple):
     name: str
     layer: str
     domain: str
