@@ -117,9 +117,9 @@ def plug_injector(
             return host_injector(plan.injector if plan else "authorized", device)
         if rig_sim.testbed is None:
             raise InfrastructureError("sim: no umockdev testbed")
-        profile = rig.device(device_id).profile.id
-        replugs.append(SimReplug(rig_sim.testbed, profile, rig_sim.kernel_line))
-        return replugs[-1]
+        replug = SimReplug(rig_sim.testbed, rig.device(device_id).profile.id, rig_sim.kernel_line)
+        replugs.append(replug)
+        return replug
 
     yield make
     for replug in replugs:  # a device still coming back must not outlive its test

@@ -259,7 +259,7 @@ class AllureListener:
         for key in ("steps", "attachments", "statusDetails"):
             if key in result:
                 result[key] = model.compact(result[key])
-        self._put(f"{test['uuid']}-result.json", result)
+        self.spool.put_json(f"{test['uuid']}-result.json", result)
 
     # --- pytest: fixtures, as Allure's set-up and tear-down ----------------------------
 
@@ -311,7 +311,7 @@ class AllureListener:
                 after.setdefault("status", status)
                 if details is not None and status != "passed":
                     after.setdefault("statusDetails", details)
-            self._put(f"{container['uuid']}-container.json", model.compact(container))
+            self.spool.put_json(f"{container['uuid']}-container.json", model.compact(container))
 
     def _adopt(self, item: pytest.Item, test: Dict) -> None:
         """The test is a child of each fixture it uses that is set up now."""
@@ -398,7 +398,7 @@ class AllureListener:
         self._globals("errors", {"message": message, "trace": trace, "timestamp": _now_ms()})
 
     def _globals(self, kind: str, entry: Dict) -> None:
-        self._put(f"{self.ids()}-globals.json", model.compact({kind: [entry]}))
+        self.spool.put_json(f"{self.ids()}-globals.json", model.compact({kind: [entry]}))
 
     @allure_commons.hookimpl
     def add_title(self, test_title: str) -> None:
@@ -448,9 +448,6 @@ class AllureListener:
         parameters.append(parameter)
 
     # --- output ------------------------------------------------------------------------
-
-    def _put(self, name: str, item: Any) -> None:
-        self.spool.put_json(name, item)
 
     def pytest_keyboard_interrupt(self) -> None:
         """Ctrl-C or SIGTERM: the test the run stopped in is written, broken."""

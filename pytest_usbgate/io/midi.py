@@ -272,8 +272,7 @@ def round_trip(
     parts = []
     for start in range(0, count, TAKE):
         n, first_tag = min(TAKE, count - start), start % (MAX_TAG + 1 - TAKE)
-        what = f"{n} messages"
-        taken = without_xruns(link, functools.partial(take, n, first_tag), what)
+        taken = without_xruns(link, functools.partial(take, n, first_tag), f"{n} messages")
         parts.append(replace(taken.result, takes_again=taken.number - 1))
     return combined(parts)
 
