@@ -19,7 +19,7 @@ Every configuration runs as a user's would: bytecode caches written (a
 PYTHONDONTWRITEBYTECODE in this shell is dropped), one warm-up round not counted, and
 plugins no configuration needs (hypothesis, the cache) disabled in all of them.
 
-    .venv/bin/python bench/overhead.py [--tests 1000] [--rounds 9]
+    .venv/bin/python bench/overhead.py [--tests 1000] [--rounds 9] [--configs gate,...]
 
 With --instructions, each configuration runs once under valgrind's callgrind instead,
 with 1 test and with --tests tests: instructions executed by the pytest process (not the
@@ -81,10 +81,8 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 def pytest_run(
     root: Path, args: list[str], *, prefix: tuple[str, ...] = (), **env: str
 ) -> subprocess.CompletedProcess[str]:
-    """One pytest run of a configuration in `root`, its earlier output removed; stderr
-    kept (valgrind reports there)."""
-    shutil.rmtree(root / "reports", ignore_errors=True)
-    shutil.rmtree(root / "allure", ignore_errors=True)
+    """One pytest run of a configuration in `root`; stderr kept (valgrind reports
+    there)."""
     if args[0] == "listener":
         env["BENCH_NO_ALLURE_FILES"] = "1"
         args = args[1:]
@@ -99,7 +97,16 @@ def pytest_run(
     )
 
 
+def clean(root: Path) -> None:
+    """Remove an earlier run's output, its disk work done before the next run starts:
+    a run's time is never charged with removing the one before."""
+    shutil.rmtree(root / "reports", ignore_errors=True)
+    shutil.rmtree(root / "allure", ignore_errors=True)
+    os.sync()
+
+
 def run(root: Path, args: list[str]) -> float:
+    clean(root)
     start = time.perf_counter()
     pytest_run(root, args)
     return time.perf_counter() - start
@@ -108,6 +115,7 @@ def run(root: Path, args: list[str]) -> float:
 def instructions(root: Path, args: list[str]) -> int:
     """Instructions the pytest process executes (valgrind's callgrind), hash seed fixed."""
     valgrind = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
+    clean(root)
     done = pytest_run(root, args, prefix=valgrind, PYTHONHASHSEED="0")
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:
@@ -150,6 +158,9 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--instructions", action="store_true", help="count, not time")
+    parser.add_argument(
+        "--configs", default="", help="comma-separated: only these (off is always run)"
+    )
     opts = parser.parse_args()
     configs = {
         "off": ["-p", "no:usbgate"],
@@ -158,6 +169,9 @@ def main() -> None:
         "no-allure": ["--gate=design", "--build-id=bench", "-p", "no:allure_pytest"],
         "listener": ["listener", "-p", "no:usbgate", "--alluredir=allure"],
     }
+    if opts.configs:
+        wanted = {"off", *opts.configs.split(",")}
+        configs = {name: args for name, args in configs.items() if name in wanted}
     if opts.instructions:
         count_instructions(configs, opts.tests)
         return
@@ -171,20 +185,29 @@ def main() -> None:
                 if round_:  # round 0 warms the caches
                     times[name].append(seconds)
     median = {name: statistics.median(values) for name, values in times.items()}
+    paired = {  # each round's ratio to the off run beside it: slow drifts cancel
+        name: statistics.median(t / o for t, o in zip(values, times["off"], strict=True))
+        for name, values in times.items()
+    }
     print(f"{opts.tests} trivial gate tests, {opts.rounds} rounds, median wall seconds:")
     lowest = {name: min(values) for name, values in times.items()}
     for name, value in median.items():
         print(
             f"  {name:12} {value:7.3f} s   (min {min(times[name]):.3f}, max {max(times[name]):.3f})"
         )
-    off = median["off"]
-    print(f"gate / off         = {median['gate'] / off:.3f}   (target <= 1.10)")
-    print(f"allure-only / off  = {median['allure-only'] / off:.3f}   (allure-pytest alone)")
-    print(f"no-allure / off    = {median['no-allure'] / off:.3f}   (our hooks alone)")
-    print(f"listener / off     = {median['listener'] / off:.3f}   (allure-pytest, no files)")
-    print(f"gate / allure-only = {median['gate'] / median['allure-only']:.3f}")
-    print("the same ratios of the fastest rounds (noise only ever adds time):")
-    print("  " + ", ".join(f"{n} {lowest[n] / lowest['off']:.3f}" for n in configs if n != "off"))
+    notes = {
+        "gate": "(target <= 1.10)",
+        "allure-only": "(allure-pytest alone)",
+        "no-allure": "(our hooks alone)",
+        "listener": "(allure-pytest, no files)",
+    }
+    print("ratio to off: of the medians; median of each round's ratio; of the fastest rounds")
+    for name in configs:
+        if name != "off":
+            print(
+                f"  {name + ' / off':18} {median[name] / median['off']:.3f}"
+                f"   {paired[name]:.3f}   {lowest[name] / lowest['off']:.3f}   {notes[name]}"
+            )
 
 
 if __name__ == "__main__":

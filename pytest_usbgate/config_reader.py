@@ -8,26 +8,34 @@ getter asked for, so a misspelt key is an error, never silently ignored.
 from __future__ import annotations
 
 import math
+import os
 import re
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final, final
 
 from pytest_usbgate.errors import ConfigError
+from pytest_usbgate.toml_cache import cache_dir, load_cached
 
 _MISSING: Final = object()
 
 
 def load_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; I/O and syntax errors become one-line ConfigErrors."""
+    """Parse a TOML file (or take it from the cache of parsed files); I/O and syntax
+    errors become one-line ConfigErrors."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        return load_cached(path, lambda text: _parse(path, text), cache_dir(os.environ))
     except FileNotFoundError:
         raise ConfigError(str(path), "", "file not found") from None
     except IsADirectoryError:
         raise ConfigError(str(path), "", "is a directory, expected a TOML file") from None
+
+
+def _parse(path: Path, text: bytes) -> dict[str, Any]:
+    import tomllib  # only when the cache has not got the file
+
+    try:
+        return tomllib.loads(text.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), "", f"not valid TOML: {exc}") from None
     except UnicodeDecodeError:

@@ -357,7 +357,8 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Put this phase's records, and whether a failure was a failure or a breakage,
     on the report: reports travel from xdist workers to the controller. After the
-    call, the test's records so far go to Allure as one attachment."""
+    call, the test's records so far go to Allure as one attachment; the Allure
+    listener, if any, takes the report."""
     report = yield
     kept = item.stash.get(ITEM_RECORDS, None)
     if kept is not None and kept.records:
@@ -372,6 +373,9 @@ def pytest_runtest_makereport(
         report.user_properties.append(
             (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message})
         )
+    listener = item.config.stash[STATE].allure
+    if listener is not None:
+        listener.phase_done(item, call, report)
     return report
 
 

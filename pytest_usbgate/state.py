@@ -50,7 +50,7 @@ class ItemRecords:
 
 
 STATE = pytest.StashKey[SessionState]()
-ITEM_GATE = pytest.StashKey[str | None]()
+NODE_GATE = pytest.StashKey[str | None]()
 ITEM_RECORDS = pytest.StashKey[ItemRecords]()
 
 
@@ -59,25 +59,39 @@ def session_state(config: pytest.Config) -> SessionState:
 
 
 def item_gate(item: pytest.Item) -> str | None:
-    """The gate a test belongs to: @pytest.mark.gate("…"), else a suites/<gate>/ folder."""
-    if ITEM_GATE in item.stash:
-        return item.stash[ITEM_GATE]
-    gate = None
-    marker = item.get_closest_marker("gate")
+    """The gate a test belongs to: @pytest.mark.gate("…") on it or the closest node above
+    it, else a suites/<gate>/ folder. What the nodes above say is worked out once for
+    all the tests in them."""
+    marker = next((m for m in item.own_markers if m.name == "gate"), None)
     if marker is not None:
-        if len(marker.args) != 1 or marker.args[0] not in GATES:
-            raise pytest.UsageError(
-                f"{item.nodeid}: @pytest.mark.gate{marker.args!r}: expected "
-                f"one gate name of: {', '.join(GATES)}"
-            )
-        gate = str(marker.args[0])
-    else:
-        parts = item.path.parts
-        for index in range(len(parts) - 1):
-            if parts[index] == "suites" and parts[index + 1] in GATES:
-                gate = parts[index + 1]
-    item.stash[ITEM_GATE] = gate
-    return gate
+        return _marked_gate(item, marker)
+    return _node_gate(item.parent) if item.parent is not None else _folder_gate(item.path)
+
+
+def _node_gate(node: pytest.Collector) -> str | None:
+    if NODE_GATE not in node.stash:
+        marker = node.get_closest_marker("gate")
+        node.stash[NODE_GATE] = (
+            _marked_gate(node, marker) if marker is not None else _folder_gate(node.path)
+        )
+    return node.stash[NODE_GATE]
+
+
+def _marked_gate(node: pytest.Item | pytest.Collector, marker: pytest.Mark) -> str:
+    if len(marker.args) != 1 or marker.args[0] not in GATES:
+        raise pytest.UsageError(
+            f"{node.nodeid}: @pytest.mark.gate{marker.args!r}: expected "
+            f"one gate name of: {', '.join(GATES)}"
+        )
+    return str(marker.args[0])
+
+
+def _folder_gate(path: Path) -> str | None:
+    parts = path.parts
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index] == "suites" and parts[index + 1] in GATES:
+            return parts[index + 1]
+    return None
 
 
 def record_sink(item: pytest.Item) -> Callable[[Record, CriterionDef], None]:

@@ -115,11 +115,13 @@ def test_passing_gate_exits_0_with_signoff(pytester: pytest.Pytester) -> None:
 
 def test_gate_membership_by_marker_or_suites_folder(pytester: pytest.Pytester) -> None:
     for gate in ("design", "bringup"):
-        pytester.mkdir("suites").joinpath(gate).mkdir(
-            exist_ok=True
-        ) if gate == "design" else pytester.path.joinpath("suites", gate).mkdir()
-        pytester.path.joinpath("suites", gate, f"test_{gate}_folder.py").write_text(
+        folder = pytester.mkdir("suites") if gate == "design" else pytester.path / "suites"
+        folder.joinpath(gate).mkdir()
+        folder.joinpath(gate, f"test_{gate}_folder.py").write_text(
+            "import pytest\n"
             "def test_in_folder():\n    pass\n"
+            "@pytest.mark.gate('design')\n"  # the closest word wins: mark over folder
+            "def test_marked_design():\n    pass\n"
         )
     pytester.makepyfile(
         test_marked="""
@@ -127,16 +129,29 @@ def test_gate_membership_by_marker_or_suites_folder(pytester: pytest.Pytester) -
         @pytest.mark.gate("bringup")
         def test_marked(): pass
         def test_plain(): pass
-    """
+        @pytest.mark.gate("bringup")
+        class TestClass:
+            def test_method(self): pass
+            @pytest.mark.gate("production")
+            def test_own_mark(self): pass
+    """,
+        test_module_mark="""
+        import pytest
+        pytestmark = pytest.mark.gate("bringup")
+        def test_a(): pass
+        def test_b(): pass
+    """,
     )
     result = pytester.runpytest("--gate=bringup", "--build-id=b1", "-v")
-    result.assert_outcomes(passed=2, deselected=2)  # deselected, never skipped
-    result.stdout.fnmatch_lines(
-        [
-            "*suites/bringup/test_bringup_folder.py::test_in_folder PASSED*",
-            "*test_marked.py::test_marked PASSED*",
-        ]
-    )
+    result.assert_outcomes(passed=5, deselected=5)  # deselected, never skipped
+    passed = sorted(re.findall(r"^(\S+) PASSED", result.stdout.str(), re.M))
+    assert passed == [
+        "suites/bringup/test_bringup_folder.py::test_in_folder",
+        "test_marked.py::TestClass::test_method",
+        "test_marked.py::test_marked",
+        "test_module_mark.py::test_a",
+        "test_module_mark.py::test_b",
+    ]
     # nothing measured: a gate with no criterion never passes
     assert result.ret == 1
     assert read_signoff(pytester.path, gate="bringup")["verdict"] == "INCOMPLETE"

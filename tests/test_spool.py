@@ -15,11 +15,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from pytest_usbgate.evidence.spool import (
     FLUSH_FRAME,
     JSON_DOC,
     Spool,
     frame,
+    open_folder,
     serve,
     write_file,
 )
@@ -148,6 +151,8 @@ def test_a_killed_helper_is_replaced_by_writing_here(tmp_path: Path) -> None:
 PARENT = """
 import os, sys
 from pathlib import Path
+
+import pytest
 from pytest_usbgate.evidence.spool import Spool
 spool = Spool(Path(sys.argv[1]))
 for i in range(300):
@@ -181,16 +186,23 @@ def test_files_handed_over_survive_the_parent_being_killed(tmp_path: Path) -> No
 
 
 def test_write_file_is_atomic_and_plain(tmp_path: Path) -> None:
-    write_file(tmp_path, "a.json", b"1")
-    write_file(tmp_path, "a.json", b"22")
+    with open_folder(tmp_path) as folder_fd:
+        write_file(folder_fd, "a.json", b"1")
+        write_file(folder_fd, "a.json", b"22")
+        assert files(tmp_path) == {"a.json": b"22"}
+        for bad in ("", ".hidden", "x/y"):
+            with pytest.raises(OSError, match="not a plain file name"):
+                write_file(folder_fd, bad, b"")
     assert files(tmp_path) == {"a.json": b"22"}
-    for bad in ("", ".hidden", "x/y"):
-        try:
-            write_file(tmp_path, bad, b"")
-        except OSError as exc:
-            assert "not a plain file name" in str(exc)
-        else:
-            raise AssertionError(f"{bad!r} accepted")
+
+
+def test_serve_says_why_when_its_folder_is_gone(tmp_path: Path) -> None:
+    replies = io.BytesIO()
+    serve(tmp_path / "gone", io.BytesIO(frame("a.txt", b"1")), replies)
+    assert json.loads(replies.getvalue()) == {
+        "sha256": {},
+        "errors": [f"{tmp_path / 'gone' / 'a.txt'}: No such file or directory"],
+    }
 
 
 def test_threads_attaching_at_once_never_mix_their_files(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Final, cast
 
@@ -32,16 +32,33 @@ FLUSH, FILE, JSON_DOC = 0, 1, 2  # kinds: answer now; bytes as they are; marshal
 FLUSH_FRAME: Final = HEADER.pack(FLUSH, 0, 0)
 PIPE_BYTES: Final = 1 << 20
 F_SETPIPE_SZ: Final = 1031  # Linux fcntl
+FOLDER_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
-def write_file(folder: Path, name: str, body: bytes) -> None:
-    """Write `folder/name` so that readers see all of it or nothing."""
+def write_file(folder_fd: int, name: str, body: bytes) -> None:
+    """Write `name` in the folder open as `folder_fd` so that readers see all of it or
+    nothing: a temporary name, then a rename, both relative to the folder (the kernel
+    walks no path for them)."""
     if not name or "/" in name or name.startswith("."):
         raise OSError(f"not a plain file name: {name!r}")
-    tmp = folder / f".{name}.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(body)
-    os.replace(tmp, folder / name)
+    tmp = f".{name}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644, dir_fd=folder_fd)
+    try:
+        view = memoryview(body)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+    os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+
+
+@contextlib.contextmanager
+def open_folder(folder: Path) -> Iterator[int]:
+    fd = os.open(folder, FOLDER_FLAGS)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def failure(folder: Path, name: str, exc: Exception) -> str:
@@ -59,15 +76,11 @@ def json_text(doc: object) -> bytes:
     return json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
 
 
-def _read_exact(stream: IO[bytes], size: int) -> bytes | None:
-    data = stream.read(size)
-    return data if data is not None and len(data) == size else None
-
-
-def serve(folder: Path, frames: IO[bytes], replies: IO[bytes]) -> None:
+def serve(folder: Path, frames: io.BufferedIOBase, replies: IO[bytes]) -> None:
     """The helper: write each file framed on `frames`; answer each flush, and the end of
     input, on `replies` with one JSON line: the files written since the last answer
-    (name -> sha256 of their bytes) and the errors."""
+    (name -> sha256 of their bytes) and the errors. Each read takes all that has
+    arrived, however many frames that is."""
     written: dict[str, str] = {}
     errors: list[str] = []
 
@@ -77,24 +90,41 @@ def serve(folder: Path, frames: IO[bytes], replies: IO[bytes]) -> None:
         written.clear()
         errors.clear()
 
-    while (header := _read_exact(frames, HEADER.size)) is not None:
-        kind, name_len, body_len = HEADER.unpack(header)
-        if kind == FLUSH:
-            answer()
-            continue
-        raw, body = _read_exact(frames, name_len), _read_exact(frames, body_len)
-        if raw is None or body is None:
-            errors.append("truncated frame at end of input")
-            break
-        name = raw.decode("utf-8", "replace")
+    folder_fd: int | None = None  # opened at the first write
+
+    def handle(kind: int, name: str, body: bytes) -> None:
+        nonlocal folder_fd
         try:
             if kind == JSON_DOC:
                 body = json_text(marshal.loads(body))
-            write_file(folder, name, body)
+            if folder_fd is None:
+                folder_fd = os.open(folder, FOLDER_FLAGS)
+            write_file(folder_fd, name, body)
         except (OSError, ValueError, EOFError, TypeError) as exc:
             errors.append(failure(folder, name, exc))
         else:
             written[name] = hashlib.sha256(body).hexdigest()
+
+    pending = bytearray()
+    while chunk := frames.read1(PIPE_BYTES):  # blocks only while nothing has arrived
+        pending += chunk
+        done = 0
+        while len(pending) - done >= HEADER.size:
+            kind, name_len, body_len = HEADER.unpack_from(pending, done)
+            start, end = done + HEADER.size, done + HEADER.size + name_len + body_len
+            if end > len(pending):
+                break  # the rest of this frame is still on its way
+            if kind == FLUSH:
+                answer()
+            else:
+                name = pending[start : start + name_len].decode("utf-8", "replace")
+                handle(kind, name, bytes(pending[start + name_len : end]))
+            done = end
+        del pending[:done]
+    if pending:
+        errors.append("truncated frame at end of input")
+    if folder_fd is not None:
+        os.close(folder_fd)
     with contextlib.suppress(OSError):
         answer()
 
@@ -162,7 +192,8 @@ class Spool:
 
     def _write_here(self, name: str, body: bytes) -> None:
         try:
-            write_file(self.folder, name, body)
+            with open_folder(self.folder) as folder_fd:
+                write_file(folder_fd, name, body)
         except OSError as exc:
             self.errors.append(failure(self.folder, name, exc))
         else:
@@ -216,4 +247,4 @@ class Spool:
 
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]), sys.stdin.buffer, sys.stdout.buffer)
+    serve(Path(sys.argv[1]), cast(io.BufferedIOBase, sys.stdin.buffer), sys.stdout.buffer)
