@@ -22,7 +22,6 @@ from pytest_usbgate.evidence.spool import (
     JSON_DOC,
     Spool,
     frame,
-    open_folder,
     serve,
     write_file,
 )
@@ -186,14 +185,28 @@ def test_files_handed_over_survive_the_parent_being_killed(tmp_path: Path) -> No
 
 
 def test_write_file_is_atomic_and_plain(tmp_path: Path) -> None:
-    with open_folder(tmp_path) as folder_fd:
-        write_file(folder_fd, "a.json", b"1")
-        write_file(folder_fd, "a.json", b"22")
-        assert files(tmp_path) == {"a.json": b"22"}
-        for bad in ("", ".hidden", "x/y"):
-            with pytest.raises(OSError, match="not a plain file name"):
-                write_file(folder_fd, bad, b"")
+    write_file(tmp_path, "a.json", b"1")
+    write_file(tmp_path, "a.json", b"22")
     assert files(tmp_path) == {"a.json": b"22"}
+    for bad in ("", ".hidden", "x/y"):
+        with pytest.raises(OSError, match="not a plain file name"):
+            write_file(tmp_path, bad, b"")
+    assert files(tmp_path) == {"a.json": b"22"}
+
+
+def test_a_folder_moved_away_is_an_error_not_followed(tmp_path: Path) -> None:
+    folder, moved = tmp_path / "results", tmp_path / "moved"
+    folder.mkdir()
+    spool = Spool(folder)
+    try:
+        spool.put("a.json", b"1")
+        assert spool.flush() == []
+        folder.rename(moved)
+        spool.put("b.json", b"2")
+        assert spool.flush() == [f"{folder / 'b.json'}: No such file or directory"]
+    finally:
+        spool.close()
+    assert files(moved) == {"a.json": b"1"}
 
 
 def test_serve_says_why_when_its_folder_is_gone(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Final, cast
 
@@ -32,33 +32,23 @@ FLUSH, FILE, JSON_DOC = 0, 1, 2  # kinds: answer now; bytes as they are; marshal
 FLUSH_FRAME: Final = HEADER.pack(FLUSH, 0, 0)
 PIPE_BYTES: Final = 1 << 20
 F_SETPIPE_SZ: Final = 1031  # Linux fcntl
-FOLDER_FLAGS: Final = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
-def write_file(folder_fd: int, name: str, body: bytes) -> None:
-    """Write `name` in the folder open as `folder_fd` so that readers see all of it or
-    nothing: a temporary name, then a rename, both relative to the folder (the kernel
-    walks no path for them)."""
+def write_file(folder: Path, name: str, body: bytes) -> None:
+    """Write `folder/name` so that readers see all of it or nothing: a temporary name,
+    then a rename. By path, every time: a folder moved away is an error, never a place
+    the evidence follows."""
     if not name or "/" in name or name.startswith("."):
         raise OSError(f"not a plain file name: {name!r}")
-    tmp = f".{name}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644, dir_fd=folder_fd)
+    tmp = os.path.join(folder, f".{name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
         view = memoryview(body)
         while view:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
-    os.replace(tmp, name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
-
-
-@contextlib.contextmanager
-def open_folder(folder: Path) -> Iterator[int]:
-    fd = os.open(folder, FOLDER_FLAGS)
-    try:
-        yield fd
-    finally:
-        os.close(fd)
+    os.replace(tmp, os.path.join(folder, name))
 
 
 def failure(folder: Path, name: str, exc: Exception) -> str:
@@ -90,16 +80,11 @@ def serve(folder: Path, frames: io.BufferedIOBase, replies: IO[bytes]) -> None:
         written.clear()
         errors.clear()
 
-    folder_fd: int | None = None  # opened at the first write
-
     def handle(kind: int, name: str, body: bytes) -> None:
-        nonlocal folder_fd
         try:
             if kind == JSON_DOC:
                 body = json_text(marshal.loads(body))
-            if folder_fd is None:
-                folder_fd = os.open(folder, FOLDER_FLAGS)
-            write_file(folder_fd, name, body)
+            write_file(folder, name, body)
         except (OSError, ValueError, EOFError, TypeError) as exc:
             errors.append(failure(folder, name, exc))
         else:
@@ -123,8 +108,6 @@ def serve(folder: Path, frames: io.BufferedIOBase, replies: IO[bytes]) -> None:
         del pending[:done]
     if pending:
         errors.append("truncated frame at end of input")
-    if folder_fd is not None:
-        os.close(folder_fd)
     with contextlib.suppress(OSError):
         answer()
 
@@ -192,8 +175,7 @@ class Spool:
 
     def _write_here(self, name: str, body: bytes) -> None:
         try:
-            with open_folder(self.folder) as folder_fd:
-                write_file(folder_fd, name, body)
+            write_file(self.folder, name, body)
         except OSError as exc:
             self.errors.append(failure(self.folder, name, exc))
         else:
