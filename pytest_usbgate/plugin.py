@@ -373,9 +373,9 @@ def pytest_runtest_makereport(
         report.user_properties.append(
             (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message})
         )
-    listener = item.config.stash[STATE].allure
-    if listener is not None:
-        listener.phase_done(item, call, report)
+    state = item.config.stash.get(STATE, None)
+    if state is not None and state.allure is not None:
+        state.allure.phase_done(item, call, report)
     return report
 
 
