@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from pytest_usbgate.evidence.spool import write_file
+
 CACHE_ENV: Final = "USBGATE_CACHE_DIR"
 KEEP_UNUSED_S: Final = 30 * 24 * 3600
 ENTRY_ERRORS: Final = (OSError, EOFError, ValueError, TypeError)
@@ -57,12 +59,10 @@ def load_cached(
 
 
 def _store(entry: Path, packed: bytes) -> None:
-    """Write `entry` whole (a process beside this one may write it too); remove the
-    entries not used for 30 days."""
+    """Write `entry` whole (readers see all of it or nothing); remove the entries not
+    used for 30 days."""
     entry.parent.mkdir(parents=True, exist_ok=True)
-    tmp = entry.with_name(f".{entry.name}.{os.getpid()}")
-    tmp.write_bytes(packed)
-    os.replace(tmp, entry)
+    write_file(entry.parent, entry.name, packed)
     too_old = time.time() - KEEP_UNUSED_S
     for old in entry.parent.iterdir():
         with contextlib.suppress(OSError):

@@ -14,6 +14,7 @@ Standard library only: the helper runs this file with `python -I -S`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -43,9 +44,7 @@ def write_file(folder: Path, name: str, body: bytes) -> None:
     tmp = os.path.join(folder, f".{name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
-        view = memoryview(body)
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_all(functools.partial(os.write, fd), body)
     finally:
         os.close(fd)
     os.replace(tmp, os.path.join(folder, name))
@@ -112,10 +111,11 @@ def serve(folder: Path, frames: io.BufferedIOBase, replies: IO[bytes]) -> None:
         answer()
 
 
-def _write_all(pipe: IO[bytes], data: bytes) -> None:
+def _write_all(write: Callable[[memoryview], int | None], data: bytes) -> None:
+    """All of `data` through `write`, which may take part of it at a time."""
     view = memoryview(data)
     while view:
-        view = view[pipe.write(view) or 0 :]
+        view = view[write(view) or 0 :]
 
 
 class Spool:
@@ -167,7 +167,7 @@ class Spool:
             if self._proc is not None:
                 assert self._proc.stdin is not None
                 try:
-                    _write_all(self._proc.stdin, frame(name, body, kind))
+                    _write_all(self._proc.stdin.write, frame(name, body, kind))
                     return
                 except (OSError, ValueError):
                     self._lost_helper()
@@ -187,7 +187,7 @@ class Spool:
             if self._proc is not None:
                 assert self._proc.stdin is not None
                 try:
-                    _write_all(self._proc.stdin, FLUSH_FRAME)
+                    _write_all(self._proc.stdin.write, FLUSH_FRAME)
                     self._take(self._replies.readline())
                 except (OSError, ValueError):
                     self._lost_helper()
