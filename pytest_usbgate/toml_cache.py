@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from pytest_usbgate.evidence.spool import write_file
+from pytest_usbgate.evidence.spool_writer import write_file
 
 CACHE_ENV: Final = "USBGATE_CACHE_DIR"
 KEEP_UNUSED_S: Final = 30 * 24 * 3600

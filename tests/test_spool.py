@@ -17,14 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_usbgate.evidence.spool import (
-    FLUSH_FRAME,
-    JSON_DOC,
-    Spool,
-    frame,
-    serve,
-    write_file,
-)
+from pytest_usbgate.evidence import spool_writer
+from pytest_usbgate.evidence.spool import Spool
+from pytest_usbgate.evidence.spool_writer import FLUSH_FRAME, JSON_DOC, frame, serve, write_file
 
 
 def sha256(data: bytes) -> str:
@@ -237,3 +232,18 @@ def test_threads_attaching_at_once_never_mix_their_files(tmp_path: Path) -> None
     for name, body in written.items():
         thread, i = int(name[1]), int(name[3:5])
         assert body == bytes([thread]) * 20_000 + bytes([i]), name
+
+
+def test_the_helper_starts_on_few_modules(tmp_path: Path) -> None:
+    """A gate run waits on the helper's start-up: it imports no typing, pathlib or
+    subprocess (each costs it milliseconds), and answers end of input at once."""
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-X", "importtime", spool_writer.__file__, str(tmp_path)],
+        input=frame("a.txt", b"1"),
+        capture_output=True,
+        check=True,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.decode().splitlines()}
+    assert imported.isdisjoint({"typing", "pathlib", "subprocess", "threading"}), imported
+    assert json.loads(done.stdout) == {"sha256": {"a.txt": sha256(b"1")}, "errors": []}
+    assert files(tmp_path) == {"a.txt": b"1"}

@@ -1,0 +1,128 @@
+"""The spool's helper process (see spool.py): reads framed files on its standard input,
+writes each one atomically, answers each flush with what it wrote.
+
+Kept to the few standard modules it needs, since a gate run waits on its start-up:
+`python -I -S spool_writer.py FOLDER`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+import struct
+import sys
+import time
+
+TYPE_CHECKING = False  # typing costs the helper's start-up more than all the rest
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import BinaryIO, Final
+
+HEADER: Final = struct.Struct(">BII")  # kind, name length, body length
+FLUSH, FILE, JSON_DOC = 0, 1, 2  # kinds: answer now; bytes as they are; marshal -> JSON text
+FLUSH_FRAME: Final = HEADER.pack(FLUSH, 0, 0)
+PIPE_BYTES: Final = 1 << 20
+# After a read that emptied the pipe, the helper waits this long before reading again,
+# so that the files of several tests arrive together: one wake-up for them, not one each.
+# A frame waiting in the pipe survives the parent; a flush is answered this much later.
+GATHER_S: Final = 0.005
+
+
+def write_file(folder: str | os.PathLike[str], name: str, body: bytes) -> None:
+    """Write `folder/name` so that readers see all of it or nothing: a temporary name,
+    then a rename. By path, every time: a folder moved away is an error, never a place
+    the evidence follows."""
+    if not name or "/" in name or name.startswith("."):
+        raise OSError(f"not a plain file name: {name!r}")
+    tmp = os.path.join(folder, f".{name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        write_all(lambda view: os.write(fd, view), body)
+    finally:
+        os.close(fd)
+    os.replace(tmp, os.path.join(folder, name))
+
+
+def write_all(write: Callable[[memoryview], int | None], data: bytes) -> None:
+    """All of `data` through `write`, which may take part of it at a time."""
+    view = memoryview(data)
+    while view:
+        view = view[write(view) or 0 :]
+
+
+def failure(folder: str | os.PathLike[str], name: str, exc: Exception) -> str:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"{os.path.join(folder, name)}: {reason}"
+
+
+def frame(name: str, body: bytes, kind: int = FILE) -> bytes:
+    raw = name.encode("utf-8")
+    return HEADER.pack(kind, len(raw), len(body)) + raw + body
+
+
+def json_text(doc: object) -> bytes:
+    """A JSON document's text, as Allure's writers give it (UTF-8, not ASCII-escaped)."""
+    return json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
+
+
+def serve(
+    folder: str | os.PathLike[str], frames: BinaryIO, replies: BinaryIO, gather_s: float = 0
+) -> None:
+    """Write each file framed on `frames`; answer each flush, and the end of input, on
+    `replies` with one JSON line: the files written since the last answer (name ->
+    sha256 of their bytes) and the errors. Each read takes all that has arrived."""
+    written: dict[str, str] = {}
+    errors: list[str] = []
+
+    def answer() -> None:
+        replies.write(json.dumps({"sha256": written, "errors": errors}).encode() + b"\n")
+        replies.flush()
+        written.clear()
+        errors.clear()
+
+    def handle(kind: int, name: str, body: bytes) -> None:
+        try:
+            if kind == JSON_DOC:
+                body = json_text(marshal.loads(body))
+            write_file(folder, name, body)
+        except (OSError, ValueError, EOFError, TypeError) as exc:
+            errors.append(failure(folder, name, exc))
+        else:
+            written[name] = hashlib.sha256(body).hexdigest()
+
+    read = getattr(frames, "read1", frames.read)  # read1: blocks only while nothing came
+    pending = bytearray()
+    while chunk := read(PIPE_BYTES):
+        pending += chunk
+        done = 0
+        while len(pending) - done >= HEADER.size:
+            kind, name_len, body_len = HEADER.unpack_from(pending, done)
+            start, end = done + HEADER.size, done + HEADER.size + name_len + body_len
+            if end > len(pending):
+                break  # the rest of this frame is still on its way
+            if kind == FLUSH:
+                answer()
+            else:
+                name = pending[start : start + name_len].decode("utf-8", "replace")
+                handle(kind, name, bytes(pending[start + name_len : end]))
+            done = end
+        del pending[:done]
+        if gather_s and len(chunk) < PIPE_BYTES:
+            time.sleep(gather_s)
+    if pending:
+        errors.append("truncated frame at end of input")
+    try:  # noqa: SIM105 - contextlib would add to the helper's start-up
+        answer()
+    except OSError:
+        pass  # nobody is left to read it
+
+
+def main() -> None:
+    serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer, GATHER_S)
+    os._exit(0)  # all written and answered: nothing for the interpreter's tear-down to do
+
+
+if __name__ == "__main__":
+    main()
