@@ -12,6 +12,7 @@ import pytest
 from allure_commons import utils as allure_utils
 
 from pytest_usbgate.evidence import allure_model as model
+from pytest_usbgate.evidence import allure_shape as shape
 from pytest_usbgate.evidence.signoff import verify
 
 SAMPLE = '''
@@ -84,6 +85,19 @@ def test_teardown_fails(broken_teardown):
     pass
 
 
+def test_plain(shared):
+    """Plain doc."""
+
+
+def test_plain_then_described():
+    allure.dynamic.description("said while running")
+
+
+def test_plain_then_titled():
+    allure.dynamic.title("titled while running")
+    allure.dynamic.tag("late")
+
+
 @allure.step("a step function {a}")
 def helper(a):
     return a
@@ -97,6 +111,9 @@ class TestGroup:
         with allure.step("same"):
             with allure.step("same"):
                 pass
+
+    def test_plain_in_class(self):
+        pass
 '''
 
 RUN_OWN = ("start", "stop", "uuid", "timestamp")
@@ -139,13 +156,13 @@ def both(pytester: pytest.Pytester) -> tuple[Path, Path]:
     theirs = pytester.runpytest_subprocess("-p", "no:usbgate", "--alluredir=theirs", "suites")
     ours = pytester.runpytest_subprocess("--gate=design", "--build-id=b1", "suites")
     for run in (theirs, ours):
-        run.assert_outcomes(passed=4, failed=2, skipped=1, xfailed=1, xpassed=1, errors=1)
+        run.assert_outcomes(passed=8, failed=2, skipped=1, xfailed=1, xpassed=1, errors=1)
     return pytester.path / "theirs", pytester.path / "reports/b1/design/allure-results"
 
 
 def test_results_match_allure_pytest_and_fixtures_are_kept(both: tuple[Path, Path]) -> None:
     (theirs, theirs_other), (ours, ours_other) = read_folder(both[0]), read_folder(both[1])
-    assert len(ours) == 9
+    assert len(ours) == 13
     for result in ours:  # our stamp: the gate as epic, the build as an excluded parameter
         assert ("epic", "design") in result["labels"]
         assert {"name": "build", "value": "'b1'", "excluded": True} in result["parameters"]
@@ -168,7 +185,16 @@ def test_results_match_allure_pytest_and_fixtures_are_kept(both: tuple[Path, Pat
         "test_xpass": "passed",
         "test_teardown_fails": "broken",
         "dyn": "passed",
+        "test_plain": "passed",
+        "test_plain_in_class": "passed",
+        "test_plain_then_described": "passed",
+        "titled while running": "passed",
     }
+    # plain tests: results the helper built from a template, or described at their end
+    assert by_name["test_plain"]["description"] == "Plain doc."
+    assert by_name["test_plain_in_class"]["description"] == "marked description"
+    assert by_name["test_plain_then_described"]["description"] == "said while running"
+    assert ("tag", "late") in by_name["titled while running"]["labels"]
     globals_ = sorted((c for c in ours_other if "befores" not in c), key=lambda c: list(c))
     theirs_globals = [c for c in theirs_other if "befores" not in c]
     assert globals_ == sorted(theirs_globals, key=lambda c: list(c))
@@ -196,7 +222,7 @@ def test_results_match_allure_pytest_and_fixtures_are_kept(both: tuple[Path, Pat
             }
         ],
     }
-    assert by_fixture["shared"]["children"] == ["test_steps", "title 1", "title 2"]
+    assert by_fixture["shared"]["children"] == ["test_plain", "test_steps", "title 1", "title 2"]
     (after,) = by_fixture["broken_teardown"]["afters"]
     assert after["status"] == "broken"
     assert after["statusDetails"]["message"] == "RuntimeError: teardown broke"
@@ -312,7 +338,7 @@ def test_history_id_and_the_rest() -> None:
     assert model.history_id("m#t", params, {"n": 1}) == model.md5("m#t", "'x'", 1)
     assert model.history_id("m#t", params[1:2], {}) == ""  # then it is md5("m#t")
     assert model.md5("m#t", "'x'", 1) == allure_utils.md5("m#t", "'x'", 1)  # type: ignore[no-untyped-call]
-    assert model.compact(
+    assert shape.compact(
         {"a": None, "b": "", "c": [], "d": False, "e": 0, "f": [{"x": None, "y": 1}], "g": "v"}
     ) == {"d": False, "f": [{"y": 1}], "g": "v"}
     assert model.attachment_name("u", "audio/wav", "wav") == ("u-attachment.wav", "audio/wav")

@@ -17,9 +17,19 @@ from pathlib import Path
 
 import pytest
 
+from pytest_usbgate.evidence import allure_shape as shape
 from pytest_usbgate.evidence import spool_writer
 from pytest_usbgate.evidence.spool import Spool
-from pytest_usbgate.evidence.spool_writer import FLUSH_FRAME, JSON_DOC, frame, serve, write_file
+from pytest_usbgate.evidence.spool_writer import (
+    BUILT,
+    FLUSH_FRAME,
+    JSON_DOC,
+    TEMPLATE,
+    frame,
+    json_text,
+    serve,
+    write_file,
+)
 
 
 def sha256(data: bytes) -> str:
@@ -247,3 +257,67 @@ def test_the_helper_starts_on_few_modules(tmp_path: Path) -> None:
     assert imported.isdisjoint({"typing", "pathlib", "subprocess", "threading"}), imported
     assert json.loads(done.stdout) == {"sha256": {"a.txt": sha256(b"1")}, "errors": []}
     assert files(tmp_path) == {"a.txt": b"1"}
+
+
+def greeting(template: dict[str, str], name: str, n: int) -> dict[str, object]:
+    """A builder: the module it lives in is loaded by the helper on its own."""
+    return {"text": template["hello"] + name, "n": n}
+
+
+def test_serve_builds_documents_from_a_template_sent_once(tmp_path: Path) -> None:
+    frames = io.BytesIO(
+        frame("t", marshal.dumps({"hello": "hi "}), TEMPLATE)
+        + frame("a.json", marshal.dumps(("t", ("ann", 1))), BUILT)
+        + frame("b.json", marshal.dumps(("t", ("bob", 2))), BUILT)
+        + frame("c.json", marshal.dumps(("nope", ("cy", 3))), BUILT)
+    )
+    replies = io.BytesIO()
+    serve(tmp_path, frames, replies, build=greeting)
+    assert files(tmp_path) == {
+        "a.json": b'{"text": "hi ann", "n": 1}',
+        "b.json": b'{"text": "hi bob", "n": 2}',
+    }
+    (answer,) = (json.loads(line) for line in replies.getvalue().splitlines())
+    assert sorted(answer["sha256"]) == ["a.json", "b.json"]  # a template is not a file
+    assert answer["errors"] == [f"{tmp_path / 'c.json'}: no template 'nope' sent before it"]
+    replies = io.BytesIO()
+    serve(tmp_path, io.BytesIO(frame("d.json", marshal.dumps(("t", ())), BUILT)), replies)
+    assert json.loads(replies.getvalue())["errors"] == [
+        f"{tmp_path / 'd.json'}: no builder to build it with"
+    ]
+
+
+def test_built_documents_are_the_same_from_the_helper_or_from_here(tmp_path: Path) -> None:
+    """The helper loads the builder's file by itself (allure_shape.py: standard library
+    only); once the helper is gone, this process builds with the templates it kept."""
+    shared = shape.template(
+        "m.test_a#", ["m", "test_a.py"], [{"name": "epic", "value": "x"}], [], "marked", None
+    )
+    expected = json_text(shape.plain_result(shared, "u1", "test_b", "test_b", 5, 6, None))
+    assert json.loads(expected) == {
+        "uuid": "u1",
+        "name": "test_b",
+        "status": "passed",
+        "start": 5,
+        "stop": 6,
+        "labels": [{"name": "epic", "value": "x"}],
+        "fullName": "m.test_a#test_b",
+        "titlePath": ["m", "test_a.py"],
+        "testCaseId": shape.md5("m.test_a#test_b"),
+        "description": "marked",
+        "historyId": shape.md5("m.test_a#test_b"),
+    }
+    for helped in (True, False):
+        folder = tmp_path / str(helped)
+        folder.mkdir()
+        spool = Spool(folder, shape.plain_result)
+        assert spool._proc is not None
+        if not helped:
+            os.kill(spool._proc.pid, signal.SIGKILL)
+            spool._proc.wait()
+        spool.template("t", shared)
+        spool.put_built("a-result.json", "t", "u1", "test_b", "test_b", 5, 6, None)
+        errors = spool.close()
+        assert len(errors) == (0 if helped else 1), errors
+        assert files(folder) == {"a-result.json": expected}
+        assert spool.sha256 == {"a-result.json": sha256(expected)}

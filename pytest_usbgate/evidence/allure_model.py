@@ -2,17 +2,18 @@
 its parameters, computed as allure-pytest computes them (allure_pytest/utils.py,
 2.13-2.16) so that our results read the same in Allure: pure functions on plain values.
 
-Results are plain dicts in Allure's JSON shape; `compact` drops the empty fields, as
-allure-pytest's writer does.
+Results are plain dicts in Allure's JSON shape; `compact` (allure_shape.py) drops the
+empty fields, as allure-pytest's writer does.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final, NamedTuple
+
+from pytest_usbgate.evidence.allure_shape import md5
 
 LABEL_MARK: Final = "allure_label"
 LINK_MARK: Final = "allure_link"
@@ -55,14 +56,6 @@ def place(nodeid: str) -> Place:
         class_names=tuple(classes),
         title_path=tuple(filter(None, (*folders, filename, *classes))),
     )
-
-
-def md5(*parts: object) -> str:
-    """allure_commons.utils.md5: strings as UTF-8, anything else by its repr."""
-    digest = hashlib.md5(usedforsecurity=False)
-    for part in parts:
-        digest.update((part if isinstance(part, str) else repr(part)).encode("utf-8"))
-    return digest.hexdigest()
 
 
 def history_id(full_name: str, parameters: Iterable[Dict], original: Mapping[str, Any]) -> str:
@@ -128,21 +121,6 @@ def attachment_name(prefix: str, attachment_type: Any, extension: str | None) ->
     if hasattr(attachment_type, "mime_type") and hasattr(attachment_type, "extension"):
         mime, ext = attachment_type.mime_type, attachment_type.extension
     return f"{prefix}-attachment.{ext}", mime
-
-
-def compact(item: Any) -> Any:
-    """`item` (a dict, a list or a value) without empty fields (None, "", [], {}) at any
-    depth; False stays, as in allure-pytest's files."""
-    if isinstance(item, list):
-        return [compact(v) for v in item]
-    if not isinstance(item, dict):
-        return item
-    out: Dict = {}
-    for key, value in item.items():
-        value = compact(value)
-        if value or value is False:
-            out[key] = value
-    return out
 
 
 class Ids:

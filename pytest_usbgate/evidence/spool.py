@@ -28,10 +28,12 @@ from typing import Any, Final, cast
 
 from pytest_usbgate.evidence import spool_writer
 from pytest_usbgate.evidence.spool_writer import (
+    BUILT,
     FILE,
     FLUSH_FRAME,
     JSON_DOC,
     PIPE_BYTES,
+    TEMPLATE,
     failure,
     frame,
     json_text,
@@ -45,16 +47,23 @@ F_SETPIPE_SZ: Final = 1031  # Linux fcntl
 class Spool:
     """Files for one folder, written by a helper process (see the module text)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, build: Callable[..., object] | None = None) -> None:
+        """`build`, for put_built: a function in a module that imports nothing but the
+        standard library (the helper loads that file by itself)."""
         self.folder = folder
         self.errors: list[str] = []
         self.sha256: dict[str, str] = {}  # every file written, as of the last flush
         self._lock = threading.Lock()  # one frame at a time, whichever thread attaches
+        self._build = build
+        self._templates: dict[str, object] = {}  # kept, should this process build
+        helper = [sys.executable, "-I", "-S", spool_writer.__file__, str(folder)]
+        if build is not None:
+            helper += [str(sys.modules[build.__module__].__file__), build.__name__]
         env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
         self._proc: subprocess.Popen[bytes] | None = None
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", spool_writer.__file__, str(folder)],
+                helper,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 bufsize=0,  # each file goes into the pipe at once: nothing waits here
@@ -86,7 +95,25 @@ class Spool:
         else:
             self._send(name, packed, JSON_DOC, lambda: json_text(doc))
 
-    def _send(self, name: str, body: bytes, kind: int, text: Callable[[], bytes]) -> None:
+    def template(self, name: str, value: Any) -> None:
+        """A template for the documents put_built names it in (plain values only)."""
+        self._templates[name] = value
+        self._send(name, marshal.dumps(value), TEMPLATE, None)
+
+    def put_built(self, name: str, template: str, *args: Any) -> None:
+        """Hand over a JSON document for the helper to build, `build(template's value,
+        *args)`: it costs this process the arguments only (plain values)."""
+        build = self._build
+        if build is None:
+            raise TypeError("put_built: this spool has no builder")
+
+        def text() -> bytes:
+            return json_text(build(self._templates[template], *args))
+
+        self._send(name, marshal.dumps((template, args)), BUILT, text)
+
+    def _send(self, name: str, body: bytes, kind: int, text: Callable[[], bytes] | None) -> None:
+        """`text`: the file's bytes, should this process write it (None: no file)."""
         with self._lock:
             if self._proc is not None:
                 assert self._proc.stdin is not None
@@ -95,7 +122,8 @@ class Spool:
                     return
                 except (OSError, ValueError):
                     self._lost_helper()
-            self._write_here(name, text())
+            if text is not None:
+                self._write_here(name, text())
 
     def _write_here(self, name: str, body: bytes) -> None:
         try:

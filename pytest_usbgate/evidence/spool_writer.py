@@ -1,8 +1,13 @@
 """The spool's helper process (see spool.py): reads framed files on its standard input,
 writes each one atomically, answers each flush with what it wrote.
 
+A file is sent as its bytes, as a document to write as JSON, or as the arguments of a
+builder function that makes the document from a template sent once before (many files
+that share most of their content cost the sender a few values each).
+
 Kept to the few standard modules it needs, since a gate run waits on its start-up:
-`python -I -S spool_writer.py FOLDER`.
+`python -I -S spool_writer.py FOLDER [BUILDER_FILE FUNCTION]`; the builder's file is
+loaded by itself, so it must import nothing but the standard library.
 """
 
 from __future__ import annotations
@@ -18,10 +23,14 @@ import time
 TYPE_CHECKING = False  # typing costs the helper's start-up more than all the rest
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import BinaryIO, Final
+    from typing import Any, BinaryIO, Final
+
+    Builder = Callable[..., object]
 
 HEADER: Final = struct.Struct(">BII")  # kind, name length, body length
-FLUSH, FILE, JSON_DOC = 0, 1, 2  # kinds: answer now; bytes as they are; marshal -> JSON text
+# kinds: answer now; bytes as they are; marshal -> JSON text; a template to keep, not a
+# file; marshal of (template name, arguments) -> builder(template, *arguments) -> JSON text
+FLUSH, FILE, JSON_DOC, TEMPLATE, BUILT = range(5)
 FLUSH_FRAME: Final = HEADER.pack(FLUSH, 0, 0)
 PIPE_BYTES: Final = 1 << 20
 # After a read that emptied the pipe, the helper waits this long before reading again,
@@ -67,14 +76,29 @@ def json_text(doc: object) -> bytes:
     return json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
 
 
+def built(build: Builder | None, templates: dict[str, Any], body: bytes) -> bytes:
+    """The JSON text of a BUILT frame's document."""
+    name, args = marshal.loads(body)
+    if build is None:
+        raise ValueError("no builder to build it with")
+    if name not in templates:
+        raise ValueError(f"no template {name!r} sent before it")
+    return json_text(build(templates[name], *args))
+
+
 def serve(
-    folder: str | os.PathLike[str], frames: BinaryIO, replies: BinaryIO, gather_s: float = 0
+    folder: str | os.PathLike[str],
+    frames: BinaryIO,
+    replies: BinaryIO,
+    gather_s: float = 0,
+    build: Builder | None = None,
 ) -> None:
     """Write each file framed on `frames`; answer each flush, and the end of input, on
     `replies` with one JSON line: the files written since the last answer (name ->
     sha256 of their bytes) and the errors. Each read takes all that has arrived."""
     written: dict[str, str] = {}
     errors: list[str] = []
+    templates: dict[str, Any] = {}
 
     def answer() -> None:
         replies.write(json.dumps({"sha256": written, "errors": errors}).encode() + b"\n")
@@ -84,10 +108,15 @@ def serve(
 
     def handle(kind: int, name: str, body: bytes) -> None:
         try:
+            if kind == TEMPLATE:
+                templates[name] = marshal.loads(body)
+                return
             if kind == JSON_DOC:
                 body = json_text(marshal.loads(body))
+            elif kind == BUILT:
+                body = built(build, templates, body)
             write_file(folder, name, body)
-        except (OSError, ValueError, EOFError, TypeError) as exc:
+        except (OSError, ValueError, EOFError, TypeError, KeyError) as exc:
             errors.append(failure(folder, name, exc))
         else:
             written[name] = hashlib.sha256(body).hexdigest()
@@ -119,8 +148,21 @@ def serve(
         pass  # nobody is left to read it
 
 
+def load_builder(path: str, function: str) -> Builder:
+    import importlib.util  # already loaded by the interpreter's start-up
+
+    spec = importlib.util.spec_from_file_location("spool_builder", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    build: Builder = getattr(module, function)
+    return build
+
+
 def main() -> None:
-    serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer, GATHER_S)
+    build = load_builder(*sys.argv[2:4]) if len(sys.argv) > 2 else None
+    serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer, GATHER_S, build)
     os._exit(0)  # all written and answered: nothing for the interpreter's tear-down to do
 
 
