@@ -28,6 +28,7 @@ from pytest_usbgate.evidence.spool_writer import (
     frame,
     json_text,
     serve,
+    write_all,
     write_file,
 )
 
@@ -321,3 +322,16 @@ def test_built_documents_are_the_same_from_the_helper_or_from_here(tmp_path: Pat
         assert len(errors) == (0 if helped else 1), errors
         assert files(folder) == {"a-result.json": expected}
         assert spool.sha256 == {"a-result.json": sha256(expected)}
+
+
+def test_write_all_goes_on_after_a_short_write() -> None:
+    taken: list[bytes] = []
+
+    def three_at_a_time(data: bytes | memoryview) -> int:
+        taken.append(bytes(data[:3]))
+        return len(taken[-1])
+
+    write_all(three_at_a_time, b"abcdefgh")
+    assert taken == [b"abc", b"def", b"gh"]
+    write_all(three_at_a_time, b"")
+    assert taken[-1] == b""

@@ -54,11 +54,14 @@ def write_file(folder: str | os.PathLike[str], name: str, body: bytes) -> None:
     os.replace(tmp, os.path.join(folder, name))
 
 
-def write_all(write: Callable[[memoryview], int | None], data: bytes) -> None:
-    """All of `data` through `write`, which may take part of it at a time."""
-    view = memoryview(data)
-    while view:
-        view = view[write(view) or 0 :]
+def write_all(write: Callable[[bytes | memoryview], int | None], data: bytes) -> None:
+    """All of `data` through `write`, which may take part of it at a time (it seldom
+    does: the rest is sliced only then)."""
+    done = write(data) or 0
+    if done < len(data):
+        view = memoryview(data)[done:]
+        while view:
+            view = view[write(view) or 0 :]
 
 
 def failure(folder: str | os.PathLike[str], name: str, exc: Exception) -> str:
