@@ -11,15 +11,21 @@ pytest runs, alternating the configurations so machine noise hits all of them al
   no-allure   --gate=design -p no:allure_pytest   (our plugin alone, no Allure evidence)
   listener    allure-only, but allure-pytest's file logger unregistered (a conftest in
               the scratch suite): its listener's per-test work alone, no files written
+  against     gate, with the pytest-usbgate of another checkout (--against DIR, e.g. a
+              `git worktree` of an earlier commit): two versions in one interleaved run
 
 The target (issue: gate engine) is gate/off <= 1.10. allure-only/off is what
-allure-pytest costs by itself; no-allure/off is what our own hooks cost.
+allure-pytest costs by itself; no-allure/off is what our own hooks cost. Beside wall
+time, each run's pytest process reports the CPU time it used up to its unconfigure (the
+scratch conftest): what the process itself costs, apart from time it spent waiting or
+not being run (a VM's steal, the evidence writer's files at the end).
 
 Every configuration runs as a user's would: bytecode caches written (a
 PYTHONDONTWRITEBYTECODE in this shell is dropped), one warm-up round not counted, and
 plugins no configuration needs (hypothesis, the cache) disabled in all of them.
 
     .venv/bin/python bench/overhead.py [--tests 1000] [--rounds 9] [--configs gate,...]
+        [--against DIR]     # e.g. git worktree add /tmp/before HEAD~1; --against /tmp/before
 
 With --instructions, each configuration runs once under valgrind's callgrind instead,
 with 1 test and with --tests tests: instructions executed by the pytest process (not the
@@ -47,8 +53,9 @@ from pathlib import Path
 PER_FILE = 100
 
 
-NO_FILES_CONFTEST = """
+SCRATCH_CONFTEST = """
 import os
+import resource
 import allure_commons
 import pytest
 from allure_commons.logger import AllureFileLogger
@@ -60,13 +67,19 @@ def pytest_configure(config):
             if isinstance(plugin, AllureFileLogger):
                 allure_commons.plugin_manager.unregister(plugin)
                 config.add_cleanup(lambda: allure_commons.plugin_manager.register(plugin))
+
+def pytest_unconfigure(config):
+    if os.environ.get("BENCH_CPU_FILE"):
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        with open(os.environ["BENCH_CPU_FILE"], "w") as out:
+            out.write(str(used.ru_utime + used.ru_stime))
 """
 
 
 def make_suite(root: Path, tests: int) -> None:
     folder = root / "suites" / "design"
     folder.mkdir(parents=True)
-    (root / "conftest.py").write_text(NO_FILES_CONFTEST)
+    (root / "conftest.py").write_text(SCRATCH_CONFTEST)
     for start in range(0, tests, PER_FILE):
         body = "".join(
             f"def test_{i}():\n    pass\n\n\n" for i in range(start, min(start + PER_FILE, tests))
@@ -78,18 +91,19 @@ COMMON = ["-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "suites"]
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+Config = tuple[list[str], dict[str, str]]  # pytest arguments, environment
+
+
 def pytest_run(
-    root: Path, args: list[str], *, prefix: tuple[str, ...] = (), **env: str
+    root: Path, config: Config, *, prefix: tuple[str, ...] = (), **env: str
 ) -> subprocess.CompletedProcess[str]:
     """One pytest run of a configuration in `root`; stderr kept (valgrind reports
     there)."""
-    if args[0] == "listener":
-        env["BENCH_NO_ALLURE_FILES"] = "1"
-        args = args[1:]
+    args, config_env = config
     return subprocess.run(
         [*prefix, sys.executable, "-m", "pytest", *COMMON, *args],
         cwd=root,
-        env=dict(ENV, **env),
+        env=dict(ENV, **config_env, **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -105,25 +119,28 @@ def clean(root: Path) -> None:
     os.sync()
 
 
-def run(root: Path, args: list[str]) -> float:
+def run(root: Path, config: Config) -> tuple[float, float]:
+    """Wall seconds of one run, and the CPU seconds its pytest process reported."""
     clean(root)
+    cpu_file = root / "cpu.txt"
     start = time.perf_counter()
-    pytest_run(root, args)
-    return time.perf_counter() - start
+    pytest_run(root, config, BENCH_CPU_FILE=str(cpu_file))
+    wall = time.perf_counter() - start
+    return wall, float(cpu_file.read_text())
 
 
-def instructions(root: Path, args: list[str]) -> int:
+def instructions(root: Path, config: Config) -> int:
     """Instructions the pytest process executes (valgrind's callgrind), hash seed fixed."""
     valgrind = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
     clean(root)
-    done = pytest_run(root, args, prefix=valgrind, PYTHONHASHSEED="0")
+    done = pytest_run(root, config, prefix=valgrind, PYTHONHASHSEED="0")
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:
         sys.exit(f"overhead: callgrind gave no count: {done.stderr[-500:]}")
     return int(found.group(1))
 
 
-def count_instructions(configs: dict[str, list[str]], tests: int) -> None:
+def count_instructions(configs: dict[str, Config], tests: int) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         roots = {}
         for name in configs:  # each its own folder: two run at once, one per core
@@ -161,17 +178,26 @@ def main() -> None:
     parser.add_argument(
         "--configs", default="", help="comma-separated: only these (off is always run)"
     )
+    parser.add_argument("--against", type=Path, help="another checkout: config 'against'")
     opts = parser.parse_args()
-    configs = {
-        "off": ["-p", "no:usbgate"],
-        "gate": ["--gate=design", "--build-id=bench"],
-        "allure-only": ["-p", "no:usbgate", "--alluredir=allure"],
-        "no-allure": ["--gate=design", "--build-id=bench", "-p", "no:allure_pytest"],
-        "listener": ["listener", "-p", "no:usbgate", "--alluredir=allure"],
+    gate = ["--gate=design", "--build-id=bench"]
+    configs: dict[str, Config] = {
+        "off": (["-p", "no:usbgate"], {}),
+        "gate": (gate, {}),
+        "allure-only": (["-p", "no:usbgate", "--alluredir=allure"], {}),
+        "no-allure": ([*gate, "-p", "no:allure_pytest"], {}),
+        "listener": (
+            ["-p", "no:usbgate", "--alluredir=allure"],
+            {"BENCH_NO_ALLURE_FILES": "1"},
+        ),
     }
+    if opts.against is not None:
+        if not (opts.against / "pytest_usbgate" / "plugin.py").is_file():
+            sys.exit(f"overhead: --against {opts.against}: expected a pytest-usbgate checkout")
+        configs["against"] = (gate, {"PYTHONPATH": str(opts.against.resolve())})
     if opts.configs:
-        wanted = {"off", *opts.configs.split(",")}
-        configs = {name: args for name, args in configs.items() if name in wanted}
+        wanted = {"off", "against", *opts.configs.split(",")}
+        configs = {name: config for name, config in configs.items() if name in wanted}
     if opts.instructions:
         count_instructions(configs, opts.tests)
         return
@@ -179,11 +205,13 @@ def main() -> None:
         root = Path(scratch)
         make_suite(root, opts.tests)
         times: dict[str, list[float]] = {name: [] for name in configs}
+        cpu: dict[str, list[float]] = {name: [] for name in configs}
         for round_ in range(opts.rounds + 1):
-            for name, args in configs.items():
-                seconds = run(root, args)
+            for name, config in configs.items():
+                seconds, cpu_seconds = run(root, config)
                 if round_:  # round 0 warms the caches
                     times[name].append(seconds)
+                    cpu[name].append(cpu_seconds)
     median = {name: statistics.median(values) for name, values in times.items()}
     paired = {  # each round's ratio to the off run beside it: slow drifts cancel
         name: statistics.median(t / o for t, o in zip(values, times["off"], strict=True))
@@ -200,13 +228,22 @@ def main() -> None:
         "allure-only": "(allure-pytest alone)",
         "no-allure": "(our hooks alone)",
         "listener": "(allure-pytest, no files)",
+        "against": f"(gate of {opts.against})",
     }
-    print("ratio to off: of the medians; median of each round's ratio; of the fastest rounds")
+    cpu_paired = {
+        name: statistics.median(t / o for t, o in zip(values, cpu["off"], strict=True))
+        for name, values in cpu.items()
+    }
+    print(
+        "ratio to off: wall, of the medians; median of each round's ratio; of the fastest"
+        " rounds; pytest process CPU, median of each round's ratio"
+    )
     for name in configs:
         if name != "off":
             print(
                 f"  {name + ' / off':18} {median[name] / median['off']:.3f}"
-                f"   {paired[name]:.3f}   {lowest[name] / lowest['off']:.3f}   {notes[name]}"
+                f"   {paired[name]:.3f}   {lowest[name] / lowest['off']:.3f}"
+                f"   cpu {cpu_paired[name]:.3f}   {notes[name]}"
             )
 
 
