@@ -151,8 +151,9 @@ class AllureListener:
         when = report.when
         if when == "setup":
             test["status"], test["statusDetails"] = status, details
-            if self._plain_item(item):
-                test["_plain"] = True  # described at the end, if it has to be
+            plain = self._plain_item(item)
+            if plain is not None:
+                test["_plain"] = plain  # described at the end, if it has to be
             else:
                 self._describe(item, test)
             self._adopt(item, test)
@@ -182,21 +183,26 @@ class AllureListener:
         self.open = []
         if test is None:
             return
-        if test.pop("_plain", False) and item is not None:
+        plain = test.pop("_plain", None)
+        if plain is not None and item is not None:
             if _stayed_plain(item, test):
-                self._put_plain(item, test)
+                self._put_plain(item, test, *plain)
                 return
             self._describe(item, test, late=True)
         self._write_result(test)
 
-    def _plain_item(self, item: pytest.Item) -> bool:
-        """No parameters, title or marks of its own, nor links from its parent's."""
+    def _plain_item(self, item: pytest.Item) -> tuple[str, str | None] | None:
+        """(its function's name, its docstring) if it has no parameters, title or marks
+        of its own, nor links from its parent's; else None."""
         _, marks, shared = self._place_and_marks(item)
         if shared is None or marks.links or getattr(item, "callspec", None) is not None:
-            return False
-        return not getattr(getattr(item, "function", None), "__allure_display_name__", None)
+            return None
+        function = getattr(item, "function", None)
+        if getattr(function, "__allure_display_name__", None):
+            return None
+        return getattr(item, "originalname", None) or item.name, getattr(function, "__doc__", None)
 
-    def _put_plain(self, item: pytest.Item, test: Dict) -> None:
+    def _put_plain(self, item: pytest.Item, test: Dict, function: str, doc: str | None) -> None:
         """A plain test's result, built by the helper from its parent's template."""
         parent = item.parent
         name = self.templates.get(parent)
@@ -220,10 +226,10 @@ class AllureListener:
             name,
             test["uuid"],
             test["name"],
-            getattr(item, "originalname", None) or item.name,
+            function,
             test["start"],
             test["stop"],
-            getattr(getattr(item, "function", None), "__doc__", None),
+            doc,
         )
 
     def _describe(self, item: pytest.Item, test: Dict, *, late: bool = False) -> None:

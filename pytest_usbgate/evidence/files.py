@@ -8,15 +8,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pytest_usbgate.evidence.spool_writer import write_file
+
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` so that readers see the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Write `text` so that readers see the old file or the new one, never half of one,
+    and it is on disk."""
+    write_file(path.parent, path.name, text.encode("utf-8"), fsync=True)
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -39,16 +39,20 @@ PIPE_BYTES: Final = 1 << 20
 GATHER_S: Final = 0.005
 
 
-def write_file(folder: str | os.PathLike[str], name: str, body: bytes) -> None:
+def write_file(
+    folder: str | os.PathLike[str], name: str, body: bytes, *, fsync: bool = False
+) -> None:
     """Write `folder/name` so that readers see all of it or nothing: a temporary name,
-    then a rename. By path, every time: a folder moved away is an error, never a place
-    the evidence follows."""
+    then a rename (`fsync`: on disk before the rename). By path, every time: a folder
+    moved away is an error, never a place the evidence follows."""
     if not name or "/" in name or name.startswith("."):
         raise OSError(f"not a plain file name: {name!r}")
     tmp = os.path.join(folder, f".{name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
         write_all(lambda view: os.write(fd, view), body)
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)
     os.replace(tmp, os.path.join(folder, name))
