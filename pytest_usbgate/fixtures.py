@@ -123,7 +123,7 @@ def _midi(rig: Rig, key: str, session: SimSession | None) -> MidiDevice:
     if device is None:
         pytest.skip(f"rig {rig.name} has no [{key}]")
     if session is not None:  # its ports live on the sim's JACK server
-        device = replace(device, port=replace(device.port, host_xruns=session.xruns))
+        device = replace(device, port=replace(device.port, host_xruns=session.xruns_ns))
     return device
 
 

@@ -17,6 +17,7 @@ from pytest_usbgate.measure.midi_loop import (
     decode_tag,
     encode_tag,
     loop_stats,
+    near_xruns,
     sysex_pattern,
 )
 
@@ -108,6 +109,40 @@ def test_histogram_bins_of_a_tenth_of_a_millisecond() -> None:
         sent, [(int(x * MS), list(encode_tag(i))) for i, x in enumerate((0.05, 0.3, 0.35, 0.21))]
     )
     assert stats.histogram() == [(0.0, 1), (0.1, 0), (0.2, 1), (0.3, 2)]
+
+
+def test_a_message_an_xrun_came_near_is_left_out_not_judged() -> None:
+    # sent every 200 ms, back 3 ms later (tag 4: 6 ms) but for tag 3 (lost); xruns reported
+    # at 190 ms (10 ms before tag 1 left: near) and 701 ms (101 ms after tag 3 left, lost:
+    # not near; 99 ms before tag 4 left: not near)
+    sent = [i * 200 * MS for i in range(5)]
+    got = arrivals((3, 0), (203, 1), (403, 2), (806, 4))
+    stats = loop_stats(sent, got, xruns_ns=[190 * MS, 701 * MS])
+    assert stats.left_out == 1 and stats.judged == 4
+    assert stats.latencies_ms == (3.0, 3.0, 6.0)  # tag 1 left out
+    assert stats.lost == 1  # tag 3, judged
+    assert "1 messages left out after host xruns" in stats.host_note()
+
+
+def test_near_an_xrun_from_just_before_sending_until_well_after_coming_back() -> None:
+    sent = [100 * MS]
+    back = {0: 105 * MS}
+    assert near_xruns(sent, back, [90 * MS]) == {0}  # 10 ms before: the edge
+    assert near_xruns(sent, back, [89 * MS]) == set()
+    assert near_xruns(sent, back, [205 * MS]) == {0}  # 100 ms after it came back
+    assert near_xruns(sent, back, [206 * MS]) == set()
+    assert near_xruns(sent, {}, [200 * MS]) == {0}  # lost: from when it left
+    assert near_xruns(sent, {}, [201 * MS]) == set()
+    assert near_xruns(sent, back, [50 * MS, 300 * MS]) == set()  # one each side, none near
+
+
+def test_left_out_messages_add_up_over_takes_and_are_told() -> None:
+    first = loop_stats([0, 10 * MS], arrivals((2, 0), (12, 1)), xruns_ns=[11 * MS])
+    second = loop_stats([0], arrivals((2, 0)))
+    both = combined([replace(first, takes_again=1), second])
+    assert (first.left_out, both.left_out, both.sent, both.judged) == (2, 2, 3, 1)
+    assert both.host_note() == "; 1 takes again, 2 messages left out after host xruns"
+    assert second.host_note() == ""
 
 
 def test_nothing_back() -> None:

@@ -63,9 +63,10 @@ class PortSpec:
     label: str
     pattern: str
     api: str = "default"  # "jack" | "alsa" | "default"
-    # the host's count of late audio cycles (the sim's JACK server): a take during which
-    # it rose is taken again, since a skipped cycle loses MIDI before it reaches the device
-    host_xruns: Callable[[], int] | None = field(default=None, compare=False)
+    # when (perf_counter ns) the host reported each late audio cycle so far (the sim's
+    # JACK server): a late cycle delays or loses MIDI before it reaches the device, so a
+    # message one came near is left out, and a take disturbed otherwise is taken again
+    host_xruns: Callable[[], Sequence[int]] | None = field(default=None, compare=False)
 
     def open(self) -> MidiPorts:
         return MidiPorts(self)
@@ -212,6 +213,10 @@ class MidiPorts:
             if len(self._inbox) == count:
                 return
 
+    def xruns_ns(self) -> Sequence[int]:
+        """When the host reported its late cycles so far (none known: empty)."""
+        return () if self.spec.host_xruns is None else self.spec.host_xruns()
+
     def close(self) -> None:
         if self._in is not None:
             self._in.cancel_callback()
@@ -243,11 +248,15 @@ class _PingPong:
             self.back.set()
 
 
-def without_xruns(link: MidiPorts, measure: Callable[[], T], what: str) -> Taken[T]:
-    """`measure()` again while the host reports xruns during it (`io.takes`). On the sim
-    (the host counts xruns) a take disturbed every time is the host's fault, not the
-    device's: an InfrastructureError, never a verdict on the device."""
-    taken = undisturbed(link.spec.host_xruns, measure)
+def without_xruns(
+    link: MidiPorts, measure: Callable[[], T], what: str, clean: Callable[[T], bool] | None = None
+) -> Taken[T]:
+    """`measure()` again while the host reports xruns during it (`io.takes`), or while
+    `clean` says the take was disturbed. On the sim (the host reports xruns) a take
+    disturbed every time is the host's fault, not the device's: an InfrastructureError,
+    never a verdict on the device."""
+    times = link.spec.host_xruns
+    taken = undisturbed(None if times is None else lambda: len(times()), measure, clean)
     if not taken.clean:
         raise InfrastructureError(
             f"sim: the JACK server reported xruns during each of {taken.number} takes of "
@@ -259,10 +268,13 @@ def without_xruns(link: MidiPorts, measure: Callable[[], T], what: str) -> Taken
 def round_trip(
     link: MidiPorts, count: int = 1000, rate_per_s: float | None = None, timeout_s: float = 0.1
 ) -> LoopStats:
-    """`count` tagged messages. Ping-pong when `rate_per_s` is None: each leaves as the one
-    before comes back, or after `timeout_s` without it. Otherwise paced: one every
+    """`count` tagged messages judged. Ping-pong when `rate_per_s` is None: each leaves as
+    the one before comes back, or after `timeout_s` without it. Otherwise paced: one every
     1/`rate_per_s` s whatever came back, several in flight when the loop is slower. Late
-    replies still count, matched by tag. Sent in takes of at most `TAKE` messages."""
+    replies still count, matched by tag. Sent in takes of at most `TAKE` messages. On a
+    host that reports xruns, a message one came near is left out (`measure.midi_loop`)
+    and takes go on until `count` are judged; a take with most of its messages left out
+    is taken again (`without_xruns`)."""
 
     def take(n: int, first_tag: int) -> LoopStats:
         if rate_per_s is None:
@@ -270,11 +282,20 @@ def round_trip(
         return _paced(link, n, rate_per_s, first_tag)
 
     parts = []
-    for start in range(0, count, TAKE):
-        n, first_tag = min(TAKE, count - start), start % (MAX_TAG + 1 - TAKE)
-        taken = without_xruns(link, functools.partial(take, n, first_tag), f"{n} messages")
+    judged = sent = 0
+    while judged < count:
+        n, first_tag = min(TAKE, count - judged), sent % (MAX_TAG + 1 - TAKE)
+        taken = without_xruns(
+            link, functools.partial(take, n, first_tag), f"{n} messages", _mostly_judged
+        )
         parts.append(replace(taken.result, takes_again=taken.number - 1))
+        judged += taken.result.judged
+        sent += n
     return combined(parts)
+
+
+def _mostly_judged(take: LoopStats) -> bool:
+    return 2 * take.left_out <= take.sent
 
 
 def _ping_pong(link: MidiPorts, count: int, timeout_s: float, first_tag: int = 0) -> LoopStats:
@@ -288,7 +309,7 @@ def _ping_pong(link: MidiPorts, count: int, timeout_s: float, first_tag: int = 0
         link.wait_quiet(max(0.05, timeout_s / 2), 1.0)
     finally:
         link.on_arrival = None
-    return loop_stats(game.sent_ns, link.take(), first_tag)
+    return loop_stats(game.sent_ns, link.take(), first_tag, link.xruns_ns())
 
 
 def _paced(link: MidiPorts, count: int, rate_per_s: float, first_tag: int = 0) -> LoopStats:
@@ -301,7 +322,7 @@ def _paced(link: MidiPorts, count: int, rate_per_s: float, first_tag: int = 0) -
             time.sleep(delay)
         sent_ns.append(link.send(encode_tag(first_tag + i)))
     link.wait_quiet(0.05, 2.0)
-    return loop_stats(sent_ns, link.take(), first_tag)
+    return loop_stats(sent_ns, link.take(), first_tag, link.xruns_ns())
 
 
 def burst_lossless(link: MidiPorts, rate_per_s: float, batch: int = 100) -> bool:

@@ -5,16 +5,26 @@ nibble in the channel, so every reply is matched to its request and a damaged me
 is seen as corrupted rather than as someone else's reply. Latency percentiles use the
 nearest-rank rule (the value is one that was measured); jitter follows DOMAIN.md §7:
 peak = max - min, average = mean |latency - mean|; the histogram has 0.1 ms bins.
+
+On a host that reports its late cycles (the sim's JACK server), a message whose time in
+the loop an xrun came near is left out: neither a latency nor a loss, since a late cycle
+delays or drops MIDI before it reaches the device. "Near" is from `XRUN_BEFORE_NS`
+before the message left until `XRUN_AFTER_NS` after it came back (or, lost, after it
+left): the server reports a late cycle once it is over, and its report reaches this
+process later still when the host is busy.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 MAX_TAG = (1 << 14) - 1
 HISTOGRAM_BIN_MS = 0.1
+XRUN_BEFORE_NS = 10_000_000
+XRUN_AFTER_NS = 100_000_000
 
 
 def _check_nibble(high: int, low: int) -> int:
@@ -47,10 +57,16 @@ class LoopStats:
     reordered: int
     corrupted: int
     takes_again: int = 0  # takes the host disturbed (xruns on the sim), measured again
+    left_out: int = 0  # messages sent that an xrun came near: not judged
 
     @property
     def received(self) -> int:
         return len(self.latencies_ms)
+
+    @property
+    def judged(self) -> int:
+        """Messages judged: back (a latency) or lost, none an xrun came near."""
+        return self.sent - self.left_out
 
     def percentile_ms(self, p: float) -> float:
         """Nearest rank: the smallest latency with at least p % of them at or below it."""
@@ -90,6 +106,12 @@ class LoopStats:
             counts[i] += 1
         return [(round(i * bin_ms, 6), c) for i, c in enumerate(counts)]
 
+    def host_note(self) -> str:
+        """What the host's xruns cost, for a criterion's detail ("" when nothing)."""
+        told = [f"{self.takes_again} takes again"] if self.takes_again else []
+        told += [f"{self.left_out} messages left out"] if self.left_out else []
+        return f"; {', '.join(told)} after host xruns" if told else ""
+
     def criteria(self) -> dict[str, float]:
         """The loop's values under their criterion names (catalog.toml)."""
         return {
@@ -109,6 +131,7 @@ class LoopStats:
             "reordered": self.reordered,
             "corrupted": self.corrupted,
             "takes_again": self.takes_again,
+            "left_out": self.left_out,
             "p50_ms": self.percentile_ms(50),
             "p95_ms": self.percentile_ms(95),
             "p99_ms": self.percentile_ms(99),
@@ -119,13 +142,31 @@ class LoopStats:
         }
 
 
+def near_xruns(
+    sent_ns: Sequence[int], back_ns: Mapping[int, int], xruns_ns: Sequence[int]
+) -> set[int]:
+    """The indexes of the messages an xrun came near (module doc). `back_ns`: when each
+    message that came back did, by index; `xruns_ns`: when the host reported each late
+    cycle, in order."""
+    near = set()
+    for i, sent in enumerate(sent_ns):
+        first = bisect.bisect_left(xruns_ns, sent - XRUN_BEFORE_NS)
+        if first < len(xruns_ns) and xruns_ns[first] <= back_ns.get(i, sent) + XRUN_AFTER_NS:
+            near.add(i)
+    return near
+
+
 def loop_stats(
-    sent_ns: Sequence[int], arrivals: Sequence[tuple[int, Sequence[int]]], first_tag: int = 0
+    sent_ns: Sequence[int],
+    arrivals: Sequence[tuple[int, Sequence[int]]],
+    first_tag: int = 0,
+    xruns_ns: Sequence[int] = (),
 ) -> LoopStats:
     """`sent_ns[i]`: when the message tagged `first_tag + i` was sent; `arrivals`: (time
     ns, message) in the order they came back. A tag seen again is a duplicate; a tag
     arriving after a later one already did is reordered; a message that does not decode
-    (or names a tag not sent in this take) is corrupted."""
+    (or names a tag not sent in this take) is corrupted. A message an xrun came near
+    (`xruns_ns`, in order) is left out."""
     first: dict[int, int] = {}
     duplicated = reordered = corrupted = 0
     highest = -1
@@ -142,14 +183,16 @@ def loop_stats(
         if tag < highest:
             reordered += 1
         highest = max(highest, tag)
-    latencies = tuple((first[tag] - sent_ns[tag]) / 1e6 for tag in sorted(first))
+    near = near_xruns(sent_ns, first, xruns_ns)
+    judged = sorted(tag for tag in first if tag not in near)
     return LoopStats(
         sent=len(sent_ns),
-        latencies_ms=latencies,
-        lost=len(sent_ns) - len(first),
+        latencies_ms=tuple((first[tag] - sent_ns[tag]) / 1e6 for tag in judged),
+        lost=len(sent_ns) - len(near) - len(judged),
         duplicated=duplicated,
         reordered=reordered,
         corrupted=corrupted,
+        left_out=len(near),
     )
 
 
@@ -163,6 +206,7 @@ def combined(takes: Sequence[LoopStats]) -> LoopStats:
         reordered=sum(t.reordered for t in takes),
         corrupted=sum(t.corrupted for t in takes),
         takes_again=sum(t.takes_again for t in takes),
+        left_out=sum(t.left_out for t in takes),
     )
 
 

@@ -147,7 +147,7 @@ class SimSession:
         self.testbed: Testbed | None = None
         self.qmp: QmpClient | None = None
         self._watch: Any = None  # a JACK client that only counts the server's xruns
-        self._xruns = 0
+        self._xruns_ns: list[int] = []  # when each xrun was reported (perf_counter)
         self.serial: PtyPort | None = None
         self.replayers: dict[str, Replayer] = {}
         self.startup_s = 0.0
@@ -246,7 +246,7 @@ class SimSession:
 
     def _watch_xruns(self) -> None:
         def count(_delay_us: float) -> None:
-            self._xruns += 1
+            self._xruns_ns.append(time.perf_counter_ns())
 
         with _stderr_silenced():  # libjack's metadata-database complaints
             self._watch = open_client("usbgate-xruns", self.server)
@@ -256,7 +256,12 @@ class SimSession:
     def xruns(self) -> int:
         """Cycles the JACK server reported as late so far. A take with an xrun is not
         evidence about the device models: measurements on the sim take it again."""
-        return self._xruns
+        return len(self._xruns_ns)
+
+    def xruns_ns(self) -> tuple[int, ...]:
+        """When (perf_counter ns) the JACK server reported each late cycle so far: a MIDI
+        message one came near is left out (`measure.midi_loop`)."""
+        return tuple(self._xruns_ns)
 
     def _point_clients_here(self) -> None:
         """PortAudio and python-rtmidi in this process talk to this session's server."""

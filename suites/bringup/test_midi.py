@@ -22,7 +22,7 @@ def test_midi_loopback_round_trip(midi_loopback: MidiDevice, criteria: Criteria)
         f"{rtt.sent} sent, {rtt.received} back; p50 {rtt.percentile_ms(50):.3f} ms, "
         f"p95 {rtt.percentile_ms(95):.3f} ms, mean |deviation| {rtt.mean_abs_dev_ms:.3f} ms; "
         f"{rtt.duplicated} duplicated, {rtt.corrupted} corrupted"
-    ) + (f"; {rtt.takes_again} takes again after host xruns" if rtt.takes_again else "")
+    ) + rtt.host_note()
     criteria.check_all(rtt.criteria(), detail=detail)
 
 

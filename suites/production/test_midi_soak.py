@@ -19,6 +19,5 @@ def test_midi_loopback_soak(midi_loopback: MidiDevice, criteria: Criteria) -> No
         rtt.criteria(),
         detail=f"{rtt.sent} sent in {took_s:.1f} s, {rtt.received} back, "
         f"{rtt.duplicated} duplicated, {rtt.corrupted} corrupted; "
-        f"p50 {rtt.percentile_ms(50):.3f} ms"
-        + (f"; {rtt.takes_again} takes again after host xruns" if rtt.takes_again else ""),
+        f"p50 {rtt.percentile_ms(50):.3f} ms" + rtt.host_note(),
     )
