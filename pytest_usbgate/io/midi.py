@@ -9,6 +9,7 @@ The sim rig's ports are JACK MIDI ports (api "jack"); a real rig uses rtmidi's d
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import sys
 import threading
@@ -276,21 +277,21 @@ def round_trip(
     and takes go on until `count` are judged; a take with most of its messages left out
     is taken again (`without_xruns`)."""
 
-    def take(n: int, first_tag: int) -> LoopStats:
+    takes = itertools.count()  # every take, taken again or not, has tags of its own
+
+    def take(n: int) -> LoopStats:
+        first_tag = next(takes) * TAKE % (MAX_TAG + 1 - TAKE)
         if rate_per_s is None:
             return _ping_pong(link, n, timeout_s, first_tag)
         return _paced(link, n, rate_per_s, first_tag)
 
     parts = []
-    judged = sent = 0
+    judged = 0
     while judged < count:
-        n, first_tag = min(TAKE, count - judged), sent % (MAX_TAG + 1 - TAKE)
-        taken = without_xruns(
-            link, functools.partial(take, n, first_tag), f"{n} messages", _mostly_judged
-        )
+        n = min(TAKE, count - judged)
+        taken = without_xruns(link, functools.partial(take, n), f"{n} messages", _mostly_judged)
         parts.append(replace(taken.result, takes_again=taken.number - 1))
         judged += taken.result.judged
-        sent += n
     return combined(parts)
 
 
