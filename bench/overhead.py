@@ -26,6 +26,14 @@ plugins no configuration needs (hypothesis, the cache) disabled in all of them.
 
     .venv/bin/python bench/overhead.py [--tests 1000] [--rounds 9] [--configs gate,...]
         [--against DIR]     # e.g. git worktree add /tmp/before HEAD~1; --against /tmp/before
+        [--scratch DIR]     # where the scratch project (and so its reports/) is made
+
+The scratch project is made in the checkout's `reports/` folder, where a gate's evidence
+goes by default, unless `--scratch` says otherwise. Creating a file costs very different
+amounts in different folders of one disk on some machines (on this VM, /tmp: ~0.5 ms a
+file, 15 times the rest): before timing, the run reports what 1000 result-sized files
+cost to create in the scratch folder, and its share of a gate run's time is that
+folder's, not the plugin's.
 
 With --instructions, each configuration runs once under valgrind's callgrind instead,
 with 1 test and with --tests tests: instructions executed by the pytest process (not the
@@ -76,10 +84,14 @@ def pytest_unconfigure(config):
 """
 
 
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
 def make_suite(root: Path, tests: int) -> None:
     folder = root / "suites" / "design"
     folder.mkdir(parents=True)
     (root / "conftest.py").write_text(SCRATCH_CONFTEST)
+    (root / "pytest.ini").write_text("[pytest]\n")  # its own rootdir, not a checkout's above
     for start in range(0, tests, PER_FILE):
         body = "".join(
             f"def test_{i}():\n    pass\n\n\n" for i in range(start, min(start + PER_FILE, tests))
@@ -129,6 +141,21 @@ def run(root: Path, config: Config) -> tuple[float, float]:
     return wall, float(cpu_file.read_text())
 
 
+def file_creation_ms(folder: Path, files: int = 1000, size: int = 1500) -> float:
+    """Milliseconds to create `files` files of `size` bytes in a new folder under `folder`,
+    each as the evidence writer does (a temporary name, then a rename)."""
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        body = b"x" * size
+        start = time.perf_counter()
+        for i in range(files):
+            tmp = os.path.join(scratch, f".{i}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, body)
+            os.close(fd)
+            os.replace(tmp, os.path.join(scratch, f"{i}-result.json"))
+        return (time.perf_counter() - start) * 1000
+
+
 def instructions(root: Path, config: Config) -> int:
     """Instructions the pytest process executes (valgrind's callgrind), hash seed fixed."""
     valgrind = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
@@ -140,8 +167,8 @@ def instructions(root: Path, config: Config) -> int:
     return int(found.group(1))
 
 
-def count_instructions(configs: dict[str, Config], tests: int) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
+def count_instructions(configs: dict[str, Config], tests: int, scratch_in: Path) -> None:
+    with tempfile.TemporaryDirectory(dir=scratch_in) as scratch:
         roots = {}
         for name in configs:  # each its own folder: two run at once, one per core
             for n in (1, tests):
@@ -179,7 +206,14 @@ def main() -> None:
         "--configs", default="", help="comma-separated: only these (off is always run)"
     )
     parser.add_argument("--against", type=Path, help="another checkout: config 'against'")
+    parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=CHECKOUT / "reports",
+        help="the folder to make the scratch project in (default: the checkout's reports/)",
+    )
     opts = parser.parse_args()
+    opts.scratch.mkdir(parents=True, exist_ok=True)
     gate = ["--gate=design", "--build-id=bench"]
     configs: dict[str, Config] = {
         "off": (["-p", "no:usbgate"], {}),
@@ -199,9 +233,14 @@ def main() -> None:
         wanted = {"off", "against", *opts.configs.split(",")}
         configs = {name: config for name, config in configs.items() if name in wanted}
     if opts.instructions:
-        count_instructions(configs, opts.tests)
+        count_instructions(configs, opts.tests, opts.scratch)
         return
-    with tempfile.TemporaryDirectory() as scratch:
+    print(
+        f"creating 1000 files of 1500 B in {opts.scratch}: "
+        + ", ".join(f"{file_creation_ms(opts.scratch):.0f}" for _ in range(3))
+        + " ms"
+    )
+    with tempfile.TemporaryDirectory(dir=opts.scratch) as scratch:
         root = Path(scratch)
         make_suite(root, opts.tests)
         times: dict[str, list[float]] = {name: [] for name in configs}
