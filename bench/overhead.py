@@ -58,6 +58,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from pytest_usbgate.evidence.spool_writer import write_file
+
 PER_FILE = 100
 
 
@@ -143,16 +145,12 @@ def run(root: Path, config: Config) -> tuple[float, float]:
 
 def file_creation_ms(folder: Path, files: int = 1000, size: int = 1500) -> float:
     """Milliseconds to create `files` files of `size` bytes in a new folder under `folder`,
-    each as the evidence writer does (a temporary name, then a rename)."""
+    with the evidence writer's own `write_file` (a temporary name, then a rename)."""
     with tempfile.TemporaryDirectory(dir=folder) as scratch:
         body = b"x" * size
         start = time.perf_counter()
         for i in range(files):
-            tmp = os.path.join(scratch, f".{i}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.write(fd, body)
-            os.close(fd)
-            os.replace(tmp, os.path.join(scratch, f"{i}-result.json"))
+            write_file(scratch, f"{i}-result.json", body)
         return (time.perf_counter() - start) * 1000
 
 

@@ -184,11 +184,11 @@ def loop_stats(
             reordered += 1
         highest = max(highest, tag)
     near = near_xruns(sent_ns, first, xruns_ns)
-    judged = sorted(tag for tag in first if tag not in near)
+    kept = sorted(tag for tag in first if tag not in near)
     return LoopStats(
         sent=len(sent_ns),
-        latencies_ms=tuple((first[tag] - sent_ns[tag]) / 1e6 for tag in judged),
-        lost=len(sent_ns) - len(near) - len(judged),
+        latencies_ms=tuple((first[tag] - sent_ns[tag]) / 1e6 for tag in kept),
+        lost=len(sent_ns) - len(near) - len(kept),
         duplicated=duplicated,
         reordered=reordered,
         corrupted=corrupted,

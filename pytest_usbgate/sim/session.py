@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -146,7 +146,7 @@ class SimSession:
         self.services: list[Service] = []
         self.testbed: Testbed | None = None
         self.qmp: QmpClient | None = None
-        self._watch: Any = None  # a JACK client that only counts the server's xruns
+        self._watch: Any = None  # a JACK client that only notes the server's xruns
         self._xruns_ns: list[int] = []  # when each xrun was reported (perf_counter)
         self.serial: PtyPort | None = None
         self.replayers: dict[str, Replayer] = {}
@@ -245,12 +245,12 @@ class SimSession:
         )
 
     def _watch_xruns(self) -> None:
-        def count(_delay_us: float) -> None:
+        def note(_delay_us: float) -> None:
             self._xruns_ns.append(time.perf_counter_ns())
 
         with _stderr_silenced():  # libjack's metadata-database complaints
             self._watch = open_client("usbgate-xruns", self.server)
-        self._watch.set_xrun_callback(count)
+        self._watch.set_xrun_callback(note)
         self._watch.activate()  # no ports, no process callback: nothing of ours runs per cycle
 
     def xruns(self) -> int:
@@ -258,10 +258,11 @@ class SimSession:
         evidence about the device models: measurements on the sim take it again."""
         return len(self._xruns_ns)
 
-    def xruns_ns(self) -> tuple[int, ...]:
-        """When (perf_counter ns) the JACK server reported each late cycle so far: a MIDI
-        message one came near is left out (`measure.midi_loop`)."""
-        return tuple(self._xruns_ns)
+    def xruns_ns(self) -> Sequence[int]:
+        """When (perf_counter ns) the JACK server reported each late cycle so far, in
+        order: a MIDI message one came near is left out (`measure.midi_loop`). The list
+        itself, not a copy: the JACK client's thread only ever appends to it."""
+        return self._xruns_ns
 
     def _point_clients_here(self) -> None:
         """PortAudio and python-rtmidi in this process talk to this session's server."""
