@@ -29,11 +29,18 @@ plugins no configuration needs (hypothesis, the cache) disabled in all of them.
         [--scratch DIR]     # where the scratch project (and so its reports/) is made
 
 The scratch project is made in the checkout's `reports/` folder, where a gate's evidence
-goes by default, unless `--scratch` says otherwise. Creating a file costs very different
-amounts in different folders of one disk on some machines (on this VM, /tmp: ~0.5 ms a
-file, 15 times the rest): before timing, the run reports what 1000 result-sized files
-cost to create in the scratch folder, and its share of a gate run's time is that
-folder's, not the plugin's.
+goes by default, unless `--scratch` says otherwise. Before timing, the run reports what
+creating 1000 result-sized files costs there: that share of a gate run's time is the
+disk's, not the plugin's.
+
+NO_REMOVAL: nothing is removed until all runs are timed; each run writes folders of its
+own (a build id, an Allure folder per run), as a bench's builds do. On ext4 without a
+journal (this VM's disk) the kernel does not reuse an inode freed in the last 60 s (360 s
+while its inode table block is unwritten) and looks past each such inode whenever it
+makes a file: removing one run's 1000 files before the next made each of that run's
+file creations cost ~0.7 ms instead of ~0.05 ms (ext4 ialloc.c, `recently_deleted`). The
+same holds for files removed just before the benchmark starts: wait 6 minutes after a
+large removal, or read the creation cost it reports first.
 
 With --instructions, each configuration runs once under valgrind's callgrind instead,
 with 1 test and with --tests tests: instructions executed by the pytest process (not the
@@ -47,9 +54,9 @@ fixed cost, the difference its cost per test.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -109,13 +116,14 @@ Config = tuple[list[str], dict[str, str]]  # pytest arguments, environment
 
 
 def pytest_run(
-    root: Path, config: Config, *, prefix: tuple[str, ...] = (), **env: str
+    root: Path, config: Config, *, prefix: tuple[str, ...] = (), number: int = 0, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    """One pytest run of a configuration in `root`; stderr kept (valgrind reports
+    """Run `number` of a configuration in `root` ("{run}" in its arguments becomes the
+    number, so each run's output has folders of its own); stderr kept (valgrind reports
     there)."""
     args, config_env = config
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "pytest", *COMMON, *args],
+        [*prefix, sys.executable, "-m", "pytest", *COMMON, *(a.format(run=number) for a in args)],
         cwd=root,
         env=dict(ENV, **config_env, **env),
         stdout=subprocess.DEVNULL,
@@ -125,39 +133,31 @@ def pytest_run(
     )
 
 
-def clean(root: Path) -> None:
-    """Remove an earlier run's output, its disk work done before the next run starts:
-    a run's time is never charged with removing the one before."""
-    shutil.rmtree(root / "reports", ignore_errors=True)
-    shutil.rmtree(root / "allure", ignore_errors=True)
-    os.sync()
-
-
-def run(root: Path, config: Config) -> tuple[float, float]:
-    """Wall seconds of one run, and the CPU seconds its pytest process reported."""
-    clean(root)
+def run(root: Path, config: Config, number: int) -> tuple[float, float]:
+    """Wall seconds of one run, and the CPU seconds its pytest process reported. Nothing
+    is removed between runs (see NO_REMOVAL)."""
     cpu_file = root / "cpu.txt"
     start = time.perf_counter()
-    pytest_run(root, config, BENCH_CPU_FILE=str(cpu_file))
+    pytest_run(root, config, number=number, BENCH_CPU_FILE=str(cpu_file))
     wall = time.perf_counter() - start
     return wall, float(cpu_file.read_text())
 
 
 def file_creation_ms(folder: Path, files: int = 1000, size: int = 1500) -> float:
-    """Milliseconds to create `files` files of `size` bytes in a new folder under `folder`,
-    with the evidence writer's own `write_file` (a temporary name, then a rename)."""
-    with tempfile.TemporaryDirectory(dir=folder) as scratch:
-        body = b"x" * size
-        start = time.perf_counter()
-        for i in range(files):
-            write_file(scratch, f"{i}-result.json", body)
-        return (time.perf_counter() - start) * 1000
+    """Milliseconds to create `files` files of `size` bytes in `folder` (new, and kept:
+    see NO_REMOVAL), with the evidence writer's own `write_file` (a temporary name, then
+    a rename)."""
+    folder.mkdir()
+    body = b"x" * size
+    start = time.perf_counter()
+    for i in range(files):
+        write_file(folder, f"{i}-result.json", body)
+    return (time.perf_counter() - start) * 1000
 
 
 def instructions(root: Path, config: Config) -> int:
     """Instructions the pytest process executes (valgrind's callgrind), hash seed fixed."""
     valgrind = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
-    clean(root)
     done = pytest_run(root, config, prefix=valgrind, PYTHONHASHSEED="0")
     found = re.search(r"Collected : (\d+)", done.stderr)
     if found is None:
@@ -212,14 +212,14 @@ def main() -> None:
     )
     opts = parser.parse_args()
     opts.scratch.mkdir(parents=True, exist_ok=True)
-    gate = ["--gate=design", "--build-id=bench"]
+    gate = ["--gate=design", "--build-id=bench-{run}"]
     configs: dict[str, Config] = {
         "off": (["-p", "no:usbgate"], {}),
         "gate": (gate, {}),
-        "allure-only": (["-p", "no:usbgate", "--alluredir=allure"], {}),
+        "allure-only": (["-p", "no:usbgate", "--alluredir=allure-{run}"], {}),
         "no-allure": ([*gate, "-p", "no:allure_pytest"], {}),
         "listener": (
-            ["-p", "no:usbgate", "--alluredir=allure"],
+            ["-p", "no:usbgate", "--alluredir=allure-{run}"],
             {"BENCH_NO_ALLURE_FILES": "1"},
         ),
     }
@@ -233,19 +233,20 @@ def main() -> None:
     if opts.instructions:
         count_instructions(configs, opts.tests, opts.scratch)
         return
-    print(
-        f"creating 1000 files of 1500 B in {opts.scratch}: "
-        + ", ".join(f"{file_creation_ms(opts.scratch):.0f}" for _ in range(3))
-        + " ms"
-    )
     with tempfile.TemporaryDirectory(dir=opts.scratch) as scratch:
         root = Path(scratch)
+        print(
+            f"creating 1000 files of 1500 B in {opts.scratch}: "
+            + ", ".join(f"{file_creation_ms(root / f'files-{n}'):.0f}" for n in range(3))
+            + " ms"
+        )
         make_suite(root, opts.tests)
         times: dict[str, list[float]] = {name: [] for name in configs}
         cpu: dict[str, list[float]] = {name: [] for name in configs}
+        numbers = itertools.count()  # each run its own folders, the runs of one round too
         for round_ in range(opts.rounds + 1):
             for name, config in configs.items():
-                seconds, cpu_seconds = run(root, config)
+                seconds, cpu_seconds = run(root, config, next(numbers))
                 if round_:  # round 0 warms the caches
                     times[name].append(seconds)
                     cpu[name].append(cpu_seconds)
