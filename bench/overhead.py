@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import re
 import statistics
@@ -71,26 +72,53 @@ PER_FILE = 100
 
 
 SCRATCH_CONFTEST = """
+import json
 import os
 import resource
+import time
 import allure_commons
 import pytest
 from allure_commons.logger import AllureFileLogger
 
-@pytest.hookimpl(trylast=True)
+STAMPS = {}
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
+    STAMPS["configure"] = time.time()
+
+@pytest.hookimpl(trylast=True, specname="pytest_configure")
+def pytest_configure_no_files(config):
     if os.environ.get("BENCH_NO_ALLURE_FILES"):
         for plugin in allure_commons.plugin_manager.get_plugins():
             if isinstance(plugin, AllureFileLogger):
                 allure_commons.plugin_manager.unregister(plugin)
                 config.add_cleanup(lambda: allure_commons.plugin_manager.register(plugin))
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    STAMPS["collected"] = time.time()
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    STAMPS["tests_done"] = time.time()
+
+@pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config):
-    if os.environ.get("BENCH_CPU_FILE"):
+    STAMPS["unconfigure"] = time.time()
+    if os.environ.get("BENCH_STATS_FILE"):
         used = resource.getrusage(resource.RUSAGE_SELF)
-        with open(os.environ["BENCH_CPU_FILE"], "w") as out:
-            out.write(str(used.ru_utime + used.ru_stime))
+        with open(os.environ["BENCH_STATS_FILE"], "w") as out:
+            json.dump(dict(STAMPS, cpu=used.ru_utime + used.ru_stime), out)
 """
+
+# A run's stages, between the scratch conftest's time stamps (and the run's start and end).
+STAGES = {
+    "start-up": ("start", "configure"),  # interpreter, pytest, plugins, pytest_cmdline_main
+    "collect": ("configure", "collected"),  # our pytest_configure, collection, selection
+    "tests": ("collected", "tests_done"),
+    "finish": ("tests_done", "unconfigure"),  # verdict, sign-off, terminal summary
+    "exit": ("unconfigure", "end"),  # clean-ups (the evidence writer's end), interpreter exit
+}
 
 
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -133,14 +161,16 @@ def pytest_run(
     )
 
 
-def run(root: Path, config: Config, number: int) -> tuple[float, float]:
-    """Wall seconds of one run, and the CPU seconds its pytest process reported. Nothing
-    is removed between runs (see NO_REMOVAL)."""
-    cpu_file = root / "cpu.txt"
-    start = time.perf_counter()
-    pytest_run(root, config, number=number, BENCH_CPU_FILE=str(cpu_file))
-    wall = time.perf_counter() - start
-    return wall, float(cpu_file.read_text())
+def run(root: Path, config: Config, number: int) -> dict[str, float]:
+    """One run's wall seconds ("wall"), the CPU seconds its pytest process reported
+    ("cpu") and each of its STAGES' seconds. Nothing is removed between runs (see
+    NO_REMOVAL)."""
+    stats_file = root / "stats.json"
+    start = time.time()
+    pytest_run(root, config, number=number, BENCH_STATS_FILE=str(stats_file))
+    stamps = dict(json.loads(stats_file.read_text()), start=start, end=time.time())
+    stages = {name: stamps[b] - stamps[a] for name, (a, b) in STAGES.items()}
+    return dict(stages, wall=stamps["end"] - start, cpu=stamps["cpu"])
 
 
 def file_creation_ms(folder: Path, files: int = 1000, size: int = 1500) -> float:
@@ -241,15 +271,15 @@ def main() -> None:
             + " ms"
         )
         make_suite(root, opts.tests)
-        times: dict[str, list[float]] = {name: [] for name in configs}
-        cpu: dict[str, list[float]] = {name: [] for name in configs}
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in configs}
         numbers = itertools.count()  # each run its own folders, the runs of one round too
         for round_ in range(opts.rounds + 1):
             for name, config in configs.items():
-                seconds, cpu_seconds = run(root, config, next(numbers))
+                measured = run(root, config, next(numbers))
                 if round_:  # round 0 warms the caches
-                    times[name].append(seconds)
-                    cpu[name].append(cpu_seconds)
+                    runs[name].append(measured)
+    times = {name: [r["wall"] for r in values] for name, values in runs.items()}
+    cpu = {name: [r["cpu"] for r in values] for name, values in runs.items()}
     median = {name: statistics.median(values) for name, values in times.items()}
     paired = {  # each round's ratio to the off run beside it: slow drifts cancel
         name: statistics.median(t / o for t, o in zip(values, times["off"], strict=True))
@@ -283,6 +313,15 @@ def main() -> None:
                 f"   {paired[name]:.3f}   {lowest[name] / lowest['off']:.3f}"
                 f"   cpu {cpu_paired[name]:.3f}   {notes[name]}"
             )
+    print("median milliseconds of each stage (see STAGES); in brackets, minus off's:")
+    print("  " + " " * 12 + "".join(f"{stage:>18}" for stage in STAGES))
+    for name, values in runs.items():
+        cells = []
+        for stage in STAGES:
+            ms = statistics.median(r[stage] for r in values) * 1000
+            off_ms = statistics.median(r[stage] for r in runs["off"]) * 1000
+            cells.append(f"{ms:8.1f}" + (f" ({ms - off_ms:+6.1f})" if name != "off" else " " * 9))
+        print(f"  {name:12}" + "".join(f"{cell:>18}" for cell in cells))
 
 
 if __name__ == "__main__":
