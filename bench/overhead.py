@@ -165,8 +165,8 @@ def run(root: Path, config: Config, number: int) -> dict[str, float]:
     """One run's wall seconds ("wall"), the CPU seconds its pytest process reported
     ("cpu") and each of its STAGES' seconds. Nothing is removed between runs (see
     NO_REMOVAL)."""
-    stats_file = root / "stats.json"
-    start = time.time()
+    stats_file = root / f"stats-{number}.json"  # a run that wrote none fails here, not later
+    start = time.time()  # not perf_counter: the stamps come from another process
     pytest_run(root, config, number=number, BENCH_STATS_FILE=str(stats_file))
     stamps = dict(json.loads(stats_file.read_text()), start=start, end=time.time())
     stages = {name: stamps[b] - stamps[a] for name, (a, b) in STAGES.items()}
