@@ -4,10 +4,10 @@ ext4 without a journal does not hand out an inode freed in the last 60 s (360 s 
 its inode table block is unwritten): whenever it makes a file it looks past each such
 inode (fs/ext4/ialloc.c, `recently_deleted`). So removing a large folder, an earlier
 run's reports say, slows the file creations of the runs that follow it for a minute or
-more. This times 1000 result-sized files created with the evidence writer's own
-`write_file` in a new folder three times: first (any removal on the machine in the minutes
-before counts here too), just after removing those 1000 files, and `--wait` seconds after
-removing the second 1000.
+more. This times creating 1000 result-sized files in a new folder (overhead.py's
+calibration, the evidence writer's own `write_file`) three times: first (any removal on
+the machine in the minutes before counts here too), just after removing those 1000
+files, and `--wait` seconds after removing the second 1000.
 
     .venv/bin/python bench/inode_reuse.py [--folder reports] [--wait 65]
 """
@@ -21,18 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_usbgate.evidence.spool_writer import write_file
+from overhead import file_creation_ms  # bench/, the folder this script runs from
 
 FILES = 1000
-BODY = b"x" * 1500
-
-
-def create_ms(folder: Path) -> float:
-    folder.mkdir()
-    start = time.perf_counter()
-    for i in range(FILES):
-        write_file(folder, f"{i}-result.json", BODY)
-    return (time.perf_counter() - start) * 1000
 
 
 def removed(folder: Path) -> None:
@@ -61,15 +52,14 @@ def main() -> None:
     print(f"{opts.folder}: ext4 journal: {has_journal(opts.folder)}")
     with tempfile.TemporaryDirectory(dir=opts.folder) as scratch:
         root = Path(scratch)
-        print(f"  creating {FILES} files, first:                  {create_ms(root / 'a'):6.0f} ms")
+        print(f"  creating {FILES} files, first: {file_creation_ms(root / 'a', FILES):.0f} ms")
         removed(root / "a")
-        print(
-            f"  creating {FILES} files, just after removing them: {create_ms(root / 'b'):6.0f} ms"
-        )
+        just_after = file_creation_ms(root / "b", FILES)
+        print(f"  creating {FILES} files, just after removing them: {just_after:.0f} ms")
         removed(root / "b")
         time.sleep(opts.wait)
-        after = create_ms(root / "c")
-        print(f"  creating {FILES} files, {opts.wait:.0f} s after removing:    {after:6.0f} ms")
+        later = file_creation_ms(root / "c", FILES)
+        print(f"  creating {FILES} files, {opts.wait:.0f} s after removing: {later:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -35,12 +35,10 @@ disk's, not the plugin's.
 
 NO_REMOVAL: nothing is removed until all runs are timed; each run writes folders of its
 own (a build id, an Allure folder per run), as a bench's builds do. On ext4 without a
-journal (this VM's disk) the kernel does not reuse an inode freed in the last 60 s (360 s
-while its inode table block is unwritten) and looks past each such inode whenever it
-makes a file: removing one run's 1000 files before the next made each of that run's
-file creations cost ~0.7 ms instead of ~0.05 ms (ext4 ialloc.c, `recently_deleted`). The
-same holds for files removed just before the benchmark starts: wait 6 minutes after a
-large removal, or read the creation cost it reports first.
+journal (this VM's disk) files made in the minutes after a large removal cost several
+times more (bench/inode_reuse.py): removing each run's 1000 files before the next charged
+every gate run with that. Files removed just before the benchmark starts count too: wait
+6 minutes after a large removal, or read the creation cost it reports first.
 
 With --instructions, each configuration runs once under valgrind's callgrind instead,
 with 1 test and with --tests tests: instructions executed by the pytest process (not the
