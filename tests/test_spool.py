@@ -335,3 +335,37 @@ def test_write_all_goes_on_after_a_short_write() -> None:
     assert taken == [b"abc", b"def", b"gh"]
     write_all(three_at_a_time, b"")
     assert taken[-1] == b""
+
+
+def test_a_flush_or_the_end_of_input_cuts_the_helpers_pause_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between reads the helper pauses (GATHER_S, here 30 s) unless the parent writes to
+    or closes the wake pipe, as Spool does on a flush and at its close."""
+    monkeypatch.setattr(spool_writer, "GATHER_S", 30.0)
+    frames_r, frames_w = os.pipe()
+    replies_r, replies_w = os.pipe()
+    wake_r, wake_w = os.pipe()
+    with (
+        open(frames_r, "rb", buffering=0) as frames,
+        open(replies_w, "wb") as replies,
+        open(replies_r, "rb") as answers,
+    ):
+        helper = threading.Thread(
+            target=serve, args=(tmp_path, frames, replies, spool_writer.gather(wake_r))
+        )
+        helper.start()
+        started = time.monotonic()
+        os.write(frames_w, frame("a.txt", b"1"))
+        time.sleep(0.2)  # the helper has read it and pauses
+        os.write(frames_w, FLUSH_FRAME)
+        os.write(wake_w, b"!")
+        assert json.loads(answers.readline()) == {"sha256": {"a.txt": sha256(b"1")}, "errors": []}
+        os.write(frames_w, frame("b.txt", b"2"))
+        time.sleep(0.2)
+        os.close(frames_w)
+        os.close(wake_w)
+        assert json.loads(answers.readline())["sha256"] == {"b.txt": sha256(b"2")}
+        helper.join()
+        assert time.monotonic() - started < 10
+    os.close(wake_r)

@@ -56,11 +56,13 @@ class Spool:
         self._lock = threading.Lock()  # one frame at a time, whichever thread attaches
         self._build = build
         self._templates: dict[str, object] = {}  # kept, should this process build
-        helper = [sys.executable, "-I", "-S", spool_writer.__file__, str(folder)]
+        self._proc: subprocess.Popen[bytes] | None = None
+        # the helper pauses between reads; a byte here, or closing it, ends its pause
+        wake, self._wake = os.pipe()
+        helper = [sys.executable, "-I", "-S", spool_writer.__file__, str(folder), str(wake)]
         if build is not None:
             helper += [str(sys.modules[build.__module__].__file__), build.__name__]
         env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-        self._proc: subprocess.Popen[bytes] | None = None
         try:
             self._proc = subprocess.Popen(
                 helper,
@@ -68,10 +70,15 @@ class Spool:
                 stdout=subprocess.PIPE,
                 bufsize=0,  # each file goes into the pipe at once: nothing waits here
                 env=env,
+                pass_fds=(wake,),
                 start_new_session=True,  # Ctrl-C and a job's SIGTERM reach the parent only
             )
         except OSError:
+            os.close(self._wake)
             return  # no helper: files are written here, as they come
+        finally:
+            os.close(wake)
+        os.set_blocking(self._wake, False)  # a full wake pipe wakes it as well as one more byte
         assert self._proc.stdin is not None
         # buffered: a raw pipe's readline reads the answer (a line per file) byte by byte
         self._replies = io.BufferedReader(cast(io.RawIOBase, self._proc.stdout))
@@ -140,6 +147,8 @@ class Spool:
                 assert self._proc.stdin is not None
                 try:
                     write_all(self._proc.stdin.write, FLUSH_FRAME)
+                    with contextlib.suppress(BlockingIOError):
+                        os.write(self._wake, b"!")
                     self._take(self._replies.readline())
                 except (OSError, ValueError):
                     self._lost_helper()
@@ -158,6 +167,7 @@ class Spool:
                 assert proc.stdin is not None
                 with contextlib.suppress(OSError, ValueError):
                     proc.stdin.close()
+                os.close(self._wake)
                 with contextlib.suppress(OSError, ValueError):
                     self._take(self._replies.readline())
                 self._replies.close()
@@ -170,6 +180,7 @@ class Spool:
             with contextlib.suppress(OSError, ValueError):
                 assert proc.stdin is not None
                 proc.stdin.close()
+            os.close(self._wake)
             proc.kill()
             proc.wait()
             with contextlib.suppress(OSError, ValueError):

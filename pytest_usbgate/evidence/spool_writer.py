@@ -6,8 +6,10 @@ builder function that makes the document from a template sent once before (many 
 that share most of their content cost the sender a few values each).
 
 Kept to the few standard modules it needs, since a gate run waits on its start-up:
-`python -I -S spool_writer.py FOLDER [BUILDER_FILE FUNCTION]`; the builder's file is
-loaded by itself, so it must import nothing but the standard library.
+`python -I -S spool_writer.py FOLDER [WAKE_FD [BUILDER_FILE FUNCTION]]`; the builder's
+file is loaded by itself, so it must import nothing but the standard library. WAKE_FD is
+the read end of a pipe on which the parent wakes the helper from its pause between reads
+(see GATHER_S) when it waits for an answer, or is done.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ FLUSH_FRAME: Final = HEADER.pack(FLUSH, 0, 0)
 PIPE_BYTES: Final = 1 << 20
 # After a read that emptied the pipe, the helper waits this long before reading again,
 # so that the files of several tests arrive together: one wake-up for them, not one each.
-# A frame waiting in the pipe survives the parent; a flush is answered this much later.
+# A frame waiting in the pipe survives the parent. A byte (or end of file) on the wake
+# pipe ends the wait at once: a flush or the end of input is not answered this much later.
 GATHER_S: Final = 0.005
 
 
@@ -97,12 +100,13 @@ def serve(
     folder: str | os.PathLike[str],
     frames: BinaryIO,
     replies: BinaryIO,
-    gather_s: float = 0,
+    pause: Callable[[], object] | None = None,
     build: Builder | None = None,
 ) -> None:
     """Write each file framed on `frames`; answer each flush, and the end of input, on
     `replies` with one JSON line: the files written since the last answer (name ->
-    sha256 of their bytes) and the errors. Each read takes all that has arrived."""
+    sha256 of their bytes) and the errors. Each read takes all that has arrived; `pause`
+    is called after a read that emptied the pipe."""
     written: dict[str, str] = {}
     errors: list[str] = []
     templates: dict[str, Any] = {}
@@ -145,8 +149,8 @@ def serve(
                 handle(kind, name, bytes(pending[start + name_len : end]))
             done = end
         del pending[:done]
-        if gather_s and len(chunk) < PIPE_BYTES:
-            time.sleep(gather_s)
+        if pause is not None and len(chunk) < PIPE_BYTES:
+            pause()
     if pending:
         errors.append("truncated frame at end of input")
     try:  # noqa: SIM105 - contextlib would add to the helper's start-up
@@ -167,9 +171,25 @@ def load_builder(path: str, function: str) -> Builder:
     return build
 
 
+def gather(wake_fd: int | None) -> Callable[[], object]:
+    """The pause between reads: GATHER_S, or until the parent writes to (or closes) the
+    wake pipe."""
+    if wake_fd is None:
+        return lambda: time.sleep(GATHER_S)
+    import select  # built in: costs the start-up nothing
+
+    def pause() -> None:
+        if select.select([wake_fd], [], [], GATHER_S)[0]:
+            os.read(wake_fd, 4096)  # b"" once the parent has closed it: no more pauses
+
+    return pause
+
+
 def main() -> None:
-    build = load_builder(*sys.argv[2:4]) if len(sys.argv) > 2 else None
-    serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer, GATHER_S, build)
+    folder, *rest = sys.argv[1:]
+    wake_fd = int(rest[0]) if rest else None
+    build = load_builder(*rest[1:3]) if len(rest) > 1 else None
+    serve(folder, sys.stdin.buffer, sys.stdout.buffer, gather(wake_fd), build)
     os._exit(0)  # all written and answered: nothing for the interpreter's tear-down to do
 
 
