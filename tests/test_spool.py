@@ -30,6 +30,7 @@ from pytest_usbgate.evidence.spool_writer import (
     serve,
     write_all,
     write_file,
+    write_new,
 )
 
 
@@ -198,6 +199,24 @@ def test_write_file_is_atomic_and_plain(tmp_path: Path) -> None:
         with pytest.raises(OSError, match="not a plain file name"):
             write_file(tmp_path, bad, b"")
     assert files(tmp_path) == {"a.json": b"22"}
+
+
+def test_the_spool_never_writes_over_a_file(tmp_path: Path) -> None:
+    """Its files have names of their own: one already there is an error, and kept."""
+    write_new(tmp_path, "a.json", b"1")
+    with pytest.raises(FileExistsError):
+        write_new(tmp_path, "a.json", b"2")
+    for bad in ("", ".hidden", "x/y"):
+        with pytest.raises(OSError, match="not a plain file name"):
+            write_new(tmp_path, bad, b"")
+    spool = Spool(tmp_path)
+    try:
+        spool.put("a.json", b"3")
+        spool.put("b.json", b"4")
+        assert spool.flush() == [f"{tmp_path / 'a.json'}: File exists"]
+    finally:
+        spool.close()
+    assert files(tmp_path) == {"a.json": b"1", "b.json": b"4"}
 
 
 def test_a_folder_moved_away_is_an_error_not_followed(tmp_path: Path) -> None:

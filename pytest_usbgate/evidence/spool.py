@@ -1,11 +1,11 @@
 """Evidence files written by a helper process, so that a file system's cost per new file
 (a few tenths of a millisecond each on a VM's ext4) is not paid on the test's thread.
 
-The parent hands each file over a pipe as one frame; the helper writes it atomically
-(temporary name, then rename) in arrival order. `flush()` returns once every file handed
-over so far is on disk, with any write errors; `sha256` then holds the hash of every
-file written, so a manifest need not read them back. A helper that has gone away is replaced by
-writing in the parent: no file is ever dropped. Frames already in the pipe survive the
+The parent hands each file over a pipe as one frame; the helper makes it (a new file,
+one write: spool_writer.write_new) in arrival order. `flush()` returns once every file
+handed over so far is written, with any write errors; `sha256` then holds the hash of
+every file written, so a manifest need not read them back. A helper that has gone away is
+replaced by writing in the parent: no file is ever dropped. Frames already in the pipe survive the
 parent being killed: the helper writes them before it sees end of file.
 
 This is the parent's side; the helper is spool_writer.py.
@@ -38,7 +38,7 @@ from pytest_usbgate.evidence.spool_writer import (
     frame,
     json_text,
     write_all,
-    write_file,
+    write_new,
 )
 
 F_SETPIPE_SZ: Final = 1031  # Linux fcntl
@@ -134,7 +134,7 @@ class Spool:
 
     def _write_here(self, name: str, body: bytes) -> None:
         try:
-            write_file(self.folder, name, body)
+            write_new(self.folder, name, body)
         except OSError as exc:
             self.errors.append(failure(self.folder, name, exc))
         else:

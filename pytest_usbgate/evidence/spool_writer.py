@@ -48,8 +48,7 @@ def write_file(
     """Write `folder/name` so that readers see all of it or nothing: a temporary name,
     then a rename (`fsync`: on disk before the rename). By path, every time: a folder
     moved away is an error, never a place the evidence follows."""
-    if not name or "/" in name or name.startswith("."):
-        raise OSError(f"not a plain file name: {name!r}")
+    _check_name(name)
     tmp = os.path.join(folder, f".{name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
@@ -59,6 +58,26 @@ def write_file(
     finally:
         os.close(fd)
     os.replace(tmp, os.path.join(folder, name))
+
+
+def write_new(folder: str | os.PathLike[str], name: str, body: bytes) -> None:
+    """Make `folder/name`, a file that must not exist yet, with `body`. The spool's files
+    each have a name of their own (a uuid): made in place, never over another file (a
+    name already there is an error), they cost the file system a third less than
+    write_file's temporary name and rename. Until the write is done a reader may see the
+    file empty; the helper writes it at once, and a flush returns only after."""
+    _check_name(name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    fd = os.open(os.path.join(folder, name), flags, 0o644)
+    try:
+        write_all(lambda view: os.write(fd, view), body)
+    finally:
+        os.close(fd)
+
+
+def _check_name(name: str) -> None:
+    if not name or "/" in name or name.startswith("."):
+        raise OSError(f"not a plain file name: {name!r}")
 
 
 def write_all(write: Callable[[bytes | memoryview], int | None], data: bytes) -> None:
@@ -126,7 +145,7 @@ def serve(
                 body = json_text(marshal.loads(body))
             elif kind == BUILT:
                 body = built(build, templates, body)
-            write_file(folder, name, body)
+            write_new(folder, name, body)
         except (OSError, ValueError, EOFError, TypeError, KeyError) as exc:
             errors.append(failure(folder, name, exc))
         else:
