@@ -92,7 +92,7 @@ def _escape(text: str, key: bool) -> str:
 
 def write_environment(results_dir: Path, env: Mapping[str, str]) -> None:
     lines = [f"{_escape(k, True)}={_escape(v, False)}" for k, v in env.items()]
-    write_atomic(results_dir / "environment.properties", "\n".join(lines) + "\n")
+    write_atomic(results_dir / "environment.properties", "\n".join(lines) + "\n", fsync=False)
 
 
 def categories() -> list[dict[str, Any]]:
@@ -120,10 +120,13 @@ def write_allure_metadata(
 ) -> None:
     """environment.properties, executor.json and categories.json in the results folder
     (read by Allure 2 and by Allure 3's readers), plus allurerc.json in the gate folder:
-    Allure 3's default report takes its categories from its config, not categories.json."""
+    Allure 3's default report takes its categories from its config, not categories.json.
+    Not forced to disk, as the results beside them are not."""
     write_environment(results_dir, env)
-    write_json(results_dir / "executor.json", dict(executor))
-    write_json(results_dir / "categories.json", categories())
+    write_json(results_dir / "executor.json", dict(executor), fsync=False)
+    write_json(results_dir / "categories.json", categories(), fsync=False)
     write_json(
-        gate_dir / ALLURE3_CONFIG, {"name": report_name, "categories": {"rules": categories()}}
+        gate_dir / ALLURE3_CONFIG,
+        {"name": report_name, "categories": {"rules": categories()}},
+        fsync=False,
     )

@@ -138,11 +138,12 @@ def write_signoff(
 ) -> None:
     """signoff.md, the manifest over the folder, signoff.json, and (sealed) its hash.
 
-    An unsealed sign-off (a run still going) has no hash file, so it never verifies.
+    An unsealed sign-off (a run still going) has no hash file, so it never verifies; it is
+    not forced to disk (fsync), since a machine that stops leaves no PASS either way.
     """
-    write_atomic(gate_dir / MARKDOWN, markdown(doc, records))
+    write_atomic(gate_dir / MARKDOWN, markdown(doc, records), fsync=sealed)
     doc["manifest"] = manifest(gate_dir, known)
-    write_json(gate_dir / SIGNOFF, doc)
+    write_json(gate_dir / SIGNOFF, doc, fsync=sealed)
     if sealed:
         write_atomic(gate_dir / SIDECAR, f"{sha256_file(gate_dir / SIGNOFF)}  {SIGNOFF}\n")
 
