@@ -360,22 +360,22 @@ def pytest_runtest_makereport(
     call, the test's records so far go to Allure as one attachment; the Allure
     listener, if any, takes the report."""
     report = yield
-    kept = item.stash.get(ITEM_RECORDS, None)
-    if kept is not None and kept.records:
+    # `in`, not stash.get: most tests keep no records, and a miss would raise a KeyError
+    if ITEM_RECORDS in item.stash and (kept := item.stash[ITEM_RECORDS]).records:
         new = kept.take_new()
         if new:
             report.user_properties.append((PROP_RECORDS, [r.to_dict() for r in new]))
         if call.when == "call":
             attach_json("criteria", [r.to_dict() for r in kept.records])
-    if report.failed and call.excinfo is not None:
+    if call.excinfo is not None and report.failed:
         failed = report.when == "call" and isinstance(call.excinfo.value, _NON_FAILURES)
         message = call.excinfo.exconly().splitlines()[0][:300]
         report.user_properties.append(
             (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message})
         )
-    state = item.config.stash.get(STATE, None)
-    if state is not None and state.allure is not None:
-        state.allure.phase_done(item, call, report)
+    listener = item.config.stash[STATE].allure
+    if listener is not None:
+        listener.phase_done(item, call, report)
     return report
 
 
@@ -396,6 +396,10 @@ class GateController:
         self.run = run
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.outcome == "passed" and not report.user_properties:
+            if report.when == "call":
+                self.run.outcome(report.nodeid, "passed")
+            return
         outcome: dict[str, str] | None = None
         for name, value in report.user_properties:
             if name == PROP_RECORDS:

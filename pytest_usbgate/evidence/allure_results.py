@@ -156,17 +156,20 @@ class AllureListener:
                 test["_plain"] = plain  # described at the end, if it has to be
             else:
                 self._describe(item, test)
-            self._adopt(item, test)
+            if self.containers:
+                self._adopt(item, test)
         elif when == "call":
             test["start"], test["stop"] = round(call.start * 1000), round(call.stop * 1000)
             if test["status"] == "passed":
                 test["status"], test["statusDetails"] = status, details
-            self._adopt(item, test)
+            if self.containers:
+                self._adopt(item, test)
         else:
             failed = status in ("failed", "broken")
             if failed and test["status"] == "passed":
                 test["status"], test["statusDetails"] = status, details
-            self._close_torn_down(status if failed else "passed", details)
+            if self.torn_down:
+                self._close_torn_down(status if failed else "passed", details)
             if self.attach_capture and report.sections:
                 for name, text in (
                     ("log", report.caplog),
@@ -194,11 +197,11 @@ class AllureListener:
     def _plain_item(self, item: pytest.Item) -> tuple[str, str | None] | None:
         """(its function's name, its docstring) if it has no parameters, title or marks
         of its own, nor links from its parent's; else None."""
-        _, marks, shared = self._place_and_marks(item)
-        if shared is None or marks.links or getattr(item, "callspec", None) is not None:
+        if item.own_markers or getattr(item, "callspec", None) is not None:
             return None
-        function = getattr(item, "function", None)
-        if getattr(function, "__allure_display_name__", None):
+        _, marks, _ = self._place_and_marks(item)
+        function = getattr(item, "obj", None)
+        if marks.links or getattr(function, "__allure_display_name__", None):
             return None
         return getattr(item, "originalname", None) or item.name, getattr(function, "__doc__", None)
 
@@ -377,8 +380,6 @@ class AllureListener:
 
     def _adopt(self, item: pytest.Item, test: Dict) -> None:
         """The test is a child of each fixture it uses that is set up now."""
-        if not self.containers:
-            return
         names = set(getattr(item, "fixturenames", ()))
         for argname, container in self.containers.values():
             children = container["children"]
