@@ -4,9 +4,9 @@
 The parent hands each file over a pipe as one frame; the helper makes it (a new file,
 one write: spool_writer.write_new) in arrival order. `flush()` returns once every file
 handed over so far is written, with any write errors; `sha256` then holds the hash of
-every file written, so a manifest need not read them back. A helper that has gone away is
-replaced by writing in the parent: no file is ever dropped. Frames already in the pipe survive the
-parent being killed: the helper writes them before it sees end of file.
+every file written, so a manifest need not read them back. A helper that has gone away
+is replaced by writing in the parent: no file is ever dropped. Frames already in the pipe
+survive the parent being killed: the helper writes them before it sees end of file.
 
 This is the parent's side; the helper is spool_writer.py.
 """
