@@ -5,7 +5,7 @@ its inode table block is unwritten): whenever it makes a file it looks past each
 inode (fs/ext4/ialloc.c, `recently_deleted`). So removing a large folder, an earlier
 run's reports say, slows the file creations of the runs that follow it for a minute or
 more. This times creating 1000 result-sized files in a new folder (overhead.py's
-calibration, the evidence writer's own `write_file`) three times: first (any removal on
+calibration, made as the evidence writer makes them) three times: first (any removal on
 the machine in the minutes before counts here too), just after removing those 1000
 files, and `--wait` seconds after removing the second 1000.
 

@@ -61,10 +61,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from pytest_usbgate.evidence.spool_writer import write_file
+from pytest_usbgate.evidence.spool_writer import write_new
 
 PER_FILE = 100
 
@@ -171,15 +172,19 @@ def run(root: Path, config: Config, number: int) -> dict[str, float]:
     return dict(stages, wall=stamps["end"] - start, cpu=stamps["cpu"])
 
 
-def file_creation_ms(folder: Path, files: int = 1000, size: int = 1500) -> float:
+def file_creation_ms(
+    folder: Path,
+    files: int = 1000,
+    size: int = 1500,
+    write: Callable[[Path, str, bytes], None] = write_new,
+) -> float:
     """Milliseconds to create `files` files of `size` bytes in `folder` (new, and kept:
-    see NO_REMOVAL), with the evidence writer's own `write_file` (a temporary name, then
-    a rename)."""
+    see NO_REMOVAL), by default as the evidence writer makes them (`write_new`)."""
     folder.mkdir()
     body = b"x" * size
     start = time.perf_counter()
     for i in range(files):
-        write_file(folder, f"{i}-result.json", body)
+        write(folder, f"{i:04d}-result.json", body)
     return (time.perf_counter() - start) * 1000
 
 

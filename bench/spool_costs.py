@@ -22,8 +22,9 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from overhead import file_creation_ms  # bench/, the folder this script runs from
 
 from pytest_usbgate.evidence import allure_shape as shape
 from pytest_usbgate.evidence.spool import Spool
@@ -46,15 +47,6 @@ def waits_ms(folder: Path) -> tuple[float, float]:
     spool.close()
     closed = time.perf_counter()
     return (flushed - start) * 1000, (closed - flushed) * 1000
-
-
-def creation_ms(folder: Path, write: Callable[[Path, str, bytes], None]) -> float:
-    folder.mkdir()
-    body = b"x" * 1500
-    start = time.perf_counter()
-    for i in range(1000):
-        write(folder, f"{i:04d}-0123456789abcdef-result.json", body)
-    return (time.perf_counter() - start) * 1000
 
 
 def main() -> None:
@@ -80,7 +72,7 @@ def main() -> None:
         made: dict[str, list[float]] = {name: [] for name in ways}
         for n in range(5):
             for index, (name, write) in enumerate(ways.items()):
-                made[name].append(creation_ms(root / f"files-{n}-{index}", write))
+                made[name].append(file_creation_ms(root / f"files-{n}-{index}", write=write))
         print("1000 files of 1500 B, ms per round:")
         for name, values in made.items():
             print(f"  {name:36} " + " ".join(f"{v:5.0f}" for v in values))

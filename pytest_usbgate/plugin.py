@@ -396,25 +396,23 @@ class GateController:
         self.run = run
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.outcome == "passed" and not report.user_properties:
-            if report.when == "call":
-                self.run.outcome(report.nodeid, "passed")
-            return
         outcome: dict[str, str] | None = None
         for name, value in report.user_properties:
             if name == PROP_RECORDS:
                 self.run.add(Record.from_dict(d) for d in cast(list[dict[str, Any]], value))
             elif name == PROP_OUTCOME:
                 outcome = cast(dict[str, str], value)
-        if report.failed:
+        kind = report.outcome  # one attribute, not the failed/skipped properties, per phase
+        if kind == "passed":
+            if report.when == "call":
+                self.run.outcome(report.nodeid, "passed")
+        elif kind == "skipped":
+            self.run.outcome(report.nodeid, "skipped")
+        else:
             if outcome is None:  # no word from our hook: e.g. an xdist worker crashed here
                 last = report.longreprtext.strip().splitlines()[-1:] or [""]
                 outcome = {"kind": "broken", "message": last[0][:300]}
             self.run.outcome(report.nodeid, outcome["kind"], outcome["message"])
-        elif report.skipped:
-            self.run.outcome(report.nodeid, "skipped")
-        elif report.when == "call":
-            self.run.outcome(report.nodeid, "passed")
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         self.run.interrupted = self.run.interrupted or "KeyboardInterrupt"

@@ -50,13 +50,7 @@ def write_file(
     moved away is an error, never a place the evidence follows."""
     _check_name(name)
     tmp = os.path.join(folder, f".{name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-    try:
-        write_all(lambda view: os.write(fd, view), body)
-        if fsync:
-            os.fsync(fd)
-    finally:
-        os.close(fd)
+    _write(tmp, os.O_TRUNC, body, fsync)
     os.replace(tmp, os.path.join(folder, name))
 
 
@@ -67,10 +61,16 @@ def write_new(folder: str | os.PathLike[str], name: str, body: bytes) -> None:
     write_file's temporary name and rename. Until the write is done a reader may see the
     file empty; the helper writes it at once, and a flush returns only after."""
     _check_name(name)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-    fd = os.open(os.path.join(folder, name), flags, 0o644)
+    _write(os.path.join(folder, name), os.O_EXCL, body, False)
+
+
+def _write(path: str, flag: int, body: bytes, fsync: bool) -> None:
+    """Create `path` (`flag`: O_TRUNC or O_EXCL) and write all of `body` to it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | flag, 0o644)
     try:
         write_all(lambda view: os.write(fd, view), body)
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
