@@ -279,6 +279,18 @@ def test_the_helper_starts_on_few_modules(tmp_path: Path) -> None:
     assert files(tmp_path) == {"a.txt": b"1"}
 
 
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling classes")
+def test_the_helper_runs_only_on_an_idle_cpu(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    try:
+        assert spool._proc is not None
+        spool.flush()  # the helper is up and has set its class
+        assert os.sched_getscheduler(spool._proc.pid) == os.SCHED_IDLE
+        assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the tests' process is not
+    finally:
+        spool.close()
+
+
 def greeting(template: dict[str, str], name: str, n: int) -> dict[str, object]:
     """A builder: the module it lives in is loaded by the helper on its own."""
     return {"text": template["hello"] + name, "n": n}

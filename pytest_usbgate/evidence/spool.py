@@ -2,7 +2,8 @@
 (a few tenths of a millisecond each on a VM's ext4) is not paid on the test's thread.
 
 The parent hands each file over a pipe as one frame; the helper makes it (a new file,
-one write: spool_writer.write_new) in arrival order. `flush()` returns once every file
+one write: spool_writer.write_new) in arrival order, on a CPU nothing else wants
+(SCHED_IDLE): the files never take a CPU from the tests. `flush()` returns once every file
 handed over so far is written, with any write errors; `sha256` then holds the hash of
 every file written, so a manifest need not read them back. A helper that has gone away
 is replaced by writing in the parent: no file is ever dropped. Frames already in the pipe

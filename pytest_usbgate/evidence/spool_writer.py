@@ -204,7 +204,19 @@ def gather(wake_fd: int | None) -> Callable[[], object]:
     return pause
 
 
+def yield_to_the_tests() -> None:
+    """Run only on a CPU nothing else wants (Linux SCHED_IDLE): the writer never takes a
+    CPU from the tests, whose timing may be what they measure. It falls behind instead,
+    which costs nothing until a flush, when the parent waits and so leaves it a CPU. Where
+    the system has no such class, the writer runs as it is."""
+    try:  # noqa: SIM105 - contextlib would add to the helper's start-up
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
+
+
 def main() -> None:
+    yield_to_the_tests()
     folder, *rest = sys.argv[1:]
     wake_fd = int(rest[0]) if rest else None
     build = load_builder(*rest[1:3]) if len(rest) > 1 else None
