@@ -153,9 +153,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     state = session_state(session.config)
     if state.gate is None or state.rig is None or state.rig.kind != "sim":
         return
-    if not any(
-        SIM_FIXTURES.intersection(getattr(item, "fixturenames", ())) for item in session.items
-    ):
+    if all(SIM_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())) for item in session.items):
         return
 
     def drop_this_run() -> None:
@@ -223,6 +221,7 @@ def pytest_configure(config: pytest.Config) -> None:
         shared = worker_input["usbgate"]
         state.build_id = shared["build_id"]
         _start_allure(config, state, Path(shared["allure_dir"]))
+        config.pluginmanager.register(PhaseHooks(state.allure, None), "usbgate-phases")
         return
 
     state.build_id = _build_id(config)
@@ -242,7 +241,7 @@ def pytest_configure(config: pytest.Config) -> None:
         executor=build.executor(os.environ, state.build_id),
     )
     state.run.begin()
-    config.pluginmanager.register(GateController(state.run), "usbgate-controller")
+    config.pluginmanager.register(GateController(state.run, state.allure), "usbgate-controller")
     _interrupt_on_sigterm(config)
 
 
@@ -351,34 +350,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    """Put this phase's records, and whether a failure was a failure or a breakage,
-    on the report: reports travel from xdist workers to the controller. After the
-    call, the test's records so far go to Allure as one attachment; the Allure
-    listener, if any, takes the report."""
-    report = yield
-    # `in`, not stash.get: most tests keep no records, and a miss would raise a KeyError
-    if ITEM_RECORDS in item.stash and (kept := item.stash[ITEM_RECORDS]).records:
-        new = kept.take_new()
-        if new:
-            report.user_properties.append((PROP_RECORDS, [r.to_dict() for r in new]))
-        if call.when == "call":
-            attach_json("criteria", [r.to_dict() for r in kept.records])
-    if call.excinfo is not None and report.failed:
-        failed = report.when == "call" and isinstance(call.excinfo.value, _NON_FAILURES)
-        message = call.excinfo.exconly().splitlines()[0][:300]
-        report.user_properties.append(
-            (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message})
-        )
-    listener = item.config.stash[STATE].allure
-    if listener is not None:
-        listener.phase_done(item, call, report)
-    return report
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """An xdist worker's evidence is on disk before it reports itself finished; what could
@@ -388,14 +359,83 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         output[EVIDENCE_ERRORS] = spool.flush()
 
 
+class PhaseHooks:
+    """A gate run's hook on each phase of each test, in the process that runs the tests
+    (the only one, or an xdist worker); registered for gate runs only, so that other runs
+    pay nothing per test.
+
+    Each phase's records, and whether a failure was a failure or a breakage, go on its
+    report: reports travel from xdist workers to the controller. After the call, the
+    test's records so far go to Allure as one attachment. Then the Allure listener, if
+    any, takes the report, and so does `tally` when the controller is this process (one
+    hook per phase, not one here and one for the controller's logreport)."""
+
+    def __init__(
+        self,
+        listener: allure_results.AllureListener | None,
+        tally: Callable[[pytest.TestReport], None] | None,
+    ) -> None:
+        self.listener = listener
+        self.tally = tally
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        # `in`, not stash.get: most tests keep no records, and a miss would raise a KeyError
+        if ITEM_RECORDS in item.stash and (kept := item.stash[ITEM_RECORDS]).records:
+            new = kept.take_new()
+            if new:
+                report.user_properties.append((PROP_RECORDS, [r.to_dict() for r in new]))
+            if call.when == "call":
+                attach_json("criteria", [r.to_dict() for r in kept.records])
+        if call.excinfo is not None and report.failed:
+            failed = report.when == "call" and isinstance(call.excinfo.value, _NON_FAILURES)
+            message = call.excinfo.exconly().splitlines()[0][:300]
+            report.user_properties.append(
+                (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message})
+            )
+        if self.listener is not None:
+            self.listener.phase_done(item, call, report)
+        # a set-up or tear-down that passed and kept nothing says nothing to the tally
+        tally = self.tally
+        if tally is not None and (
+            call.when == "call" or report.outcome != "passed" or report.user_properties
+        ):
+            tally(report)
+        return report
+
+
+class WorkerReports:
+    """On the controller of an xdist run: each report a worker sends, tallied."""
+
+    def __init__(self, tally: Callable[[pytest.TestReport], None]) -> None:
+        self.tally = tally
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.tally(report)
+
+
 class GateController:
     """Registered on the controller of a gate run only: gathers what the workers (or this
     process) report, ends the run, sets the exit status, prints the summary."""
 
-    def __init__(self, run: GateRun) -> None:
+    def __init__(self, run: GateRun, listener: allure_results.AllureListener | None) -> None:
         self.run = run
+        self.listener = listener
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Where the tests run: in xdist's workers (its distributed session is registered),
+        whose reports come here, or in this process."""
+        plugins = session.config.pluginmanager
+        if plugins.has_plugin("dsession"):
+            plugins.register(WorkerReports(self.tally), "usbgate-reports")
+        else:
+            plugins.register(PhaseHooks(self.listener, self.tally), "usbgate-phases")
+
+    def tally(self, report: pytest.TestReport) -> None:
+        """One phase's report: its records and the test's outcome."""
         outcome: dict[str, str] | None = None
         for name, value in report.user_properties:
             if name == PROP_RECORDS:
@@ -405,14 +445,14 @@ class GateController:
         kind = report.outcome  # one attribute, not the failed/skipped properties, per phase
         if kind == "passed":
             if report.when == "call":
-                self.run.outcome(report.nodeid, "passed")
+                self.run.outcome("passed")
         elif kind == "skipped":
-            self.run.outcome(report.nodeid, "skipped")
+            self.run.outcome("skipped")
         else:
             if outcome is None:  # no word from our hook: e.g. an xdist worker crashed here
                 last = report.longreprtext.strip().splitlines()[-1:] or [""]
                 outcome = {"kind": "broken", "message": last[0][:300]}
-            self.run.outcome(report.nodeid, outcome["kind"], outcome["message"])
+            self.run.outcome(outcome["kind"], report.nodeid, outcome["message"])
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         self.run.interrupted = self.run.interrupted or "KeyboardInterrupt"

@@ -131,7 +131,9 @@ class GateRun:
             self.records.append(record)
             append_line(self.gate_dir / JOURNAL, json.dumps(record.to_dict()))
 
-    def outcome(self, test: str, kind: str, message: str = "") -> None:
+    def outcome(self, kind: str, test: str = "", message: str = "") -> None:
+        """One test's outcome (one of OUTCOMES); a failed or broken `test` (node id) that
+        no failed criterion explains is listed with `message`."""
         self.outcomes[kind] += 1
         if kind in ("failed", "broken") and not any(
             r.test == test and r.verdict is Verdict.FAIL for r in self.records

@@ -62,10 +62,11 @@ def item_gate(item: pytest.Item) -> str | None:
     """The gate a test belongs to: @pytest.mark.gate("…") on it or the closest node above
     it, else a suites/<gate>/ folder. What the nodes above say is worked out once for
     all the tests in them."""
-    marker = next((m for m in item.own_markers if m.name == "gate"), None)
-    if marker is not None:
-        return _marked_gate(item, marker)
-    return _node_gate(item.parent) if item.parent is not None else _folder_gate(item.path)
+    for marker in item.own_markers:
+        if marker.name == "gate":
+            return _marked_gate(item, marker)
+    parent = item.parent
+    return _node_gate(parent) if parent is not None else _folder_gate(item.path)
 
 
 def _node_gate(node: pytest.Collector) -> str | None:

@@ -468,6 +468,8 @@ def test_xdist_workers_report_to_one_verdict(
     assert len(doc["criteria"]) == 12  # 6 budgets + 2 rig and 4 host checks, each once
     journal = (pytester.path / "reports/b1/design/criteria.jsonl").read_text().splitlines()
     assert len(journal) == 12
+    passed = 8 if verdict == "PASS" else 2  # the six budgets fail against 25 ms
+    assert doc["tests"] == {"passed": passed, "failed": 8 - passed, "broken": 0, "skipped": 0}
     results = allure_results(pytester.path)
     assert len(results) == 8
     assert len({labels(r, "thread")[0].split("-")[0] for r in results}) == 2  # both workers
@@ -480,6 +482,45 @@ def test_xdist_workers_report_to_one_verdict(
         "signoff.md",
     ]
     result.stdout.fnmatch_lines([f"gate design on rig sim: {verdict}*"])
+
+
+PER_TEST_HOOKS = """
+import json, pytest
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    hook = session.config.pluginmanager.hook
+    names = {
+        name: sorted(
+            i.plugin_name for i in getattr(hook, name).get_hookimpls()
+            if i.plugin_name.startswith("usbgate")
+        )
+        for name in ("pytest_runtest_setup", "pytest_runtest_makereport",
+                     "pytest_runtest_logreport")
+    }
+    with open("hooks.json", "w") as out:
+        json.dump(names, out)
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "ours"),
+    [
+        ((), [[], [], []]),  # no gate: nothing of ours runs per test
+        (("--gate=design",), [["usbgate-allure"], ["usbgate-phases"], []]),
+        (("--gate=design", "-p", "no:allure_pytest"), [[], ["usbgate-phases"], []]),
+    ],
+)
+def test_per_test_hooks_only_in_gate_runs_and_one_per_phase(
+    pytester: pytest.Pytester, args: tuple[str, ...], ours: list[list[str]]
+) -> None:
+    """In its own process a gate run's controller tallies each phase from the one hook
+    that also feeds the Allure listener; it listens to reports only from xdist workers."""
+    gate_tests(pytester)
+    pytester.makeconftest(PER_TEST_HOOKS)
+    pytester.runpytest(*args, "--build-id=b1")
+    hooks = json.loads((pytester.path / "hooks.json").read_text())
+    assert list(hooks.values()) == ours
 
 
 def test_killed_worker_ends_incomplete(pytester: pytest.Pytester) -> None:
