@@ -207,8 +207,10 @@ def gather(wake_fd: int | None) -> Callable[[], object]:
 def yield_to_the_tests() -> None:
     """Run only on a CPU nothing else wants (Linux SCHED_IDLE): the writer never takes a
     CPU from the tests, whose timing may be what they measure. It falls behind instead,
-    which costs nothing until a flush, when the parent waits and so leaves it a CPU. Where
-    the system has no such class, the writer runs as it is."""
+    which costs nothing until a flush, when the parent waits and so leaves it a CPU. On a
+    machine whose every CPU is busy with other work it gets only a sliver of one (weight 3
+    against a normal task's 1024), and a flush waits that much longer. Where the system
+    has no such class, the writer runs as it is."""
     try:  # noqa: SIM105 - contextlib would add to the helper's start-up
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):
