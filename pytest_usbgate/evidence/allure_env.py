@@ -122,11 +122,12 @@ def write_allure_metadata(
     (read by Allure 2 and by Allure 3's readers), plus allurerc.json in the gate folder:
     Allure 3's default report takes its categories from its config, not categories.json.
     Not forced to disk, as the results beside them are not."""
+    rules = categories()
     write_environment(results_dir, env)
     write_json(results_dir / "executor.json", dict(executor), fsync=False)
-    write_json(results_dir / "categories.json", categories(), fsync=False)
+    write_json(results_dir / "categories.json", rules, fsync=False)
     write_json(
         gate_dir / ALLURE3_CONFIG,
-        {"name": report_name, "categories": {"rules": categories()}},
+        {"name": report_name, "categories": {"rules": rules}},
         fsync=False,
     )
