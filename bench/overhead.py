@@ -13,8 +13,12 @@ pytest runs, alternating the configurations so machine noise hits all of them al
               the scratch suite): its listener's per-test work alone, no files written
   against     gate, with the pytest-usbgate of another checkout (--against DIR, e.g. a
               `git worktree` of an earlier commit): two versions in one interleaved run
+  off-again   off once more in each round: what the ratios read when nothing differs,
+              the noise of the estimators themselves (an A/A test)
 
-The target (issue: gate engine) is gate/off <= 1.10. allure-only/off is what
+The target (issue: gate engine) is gate/off <= 1.10: shown when the 95% interval of the
+paired ratio (each round's gate/off, bootstrapped over rounds) ends at or below 1.10,
+missed when it starts above, undecided in between. allure-only/off is what
 allure-pytest costs by itself; no-allure/off is what our own hooks cost. Beside wall
 time, each run's pytest process reports the CPU time it used up to its unconfigure (the
 scratch conftest): what the process itself costs, apart from time it spent waiting or
@@ -55,6 +59,7 @@ import argparse
 import itertools
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -188,6 +193,19 @@ def file_creation_ms(
     return (time.perf_counter() - start) * 1000
 
 
+def paired_interval(
+    values: list[float], base: list[float], draws: int = 4000
+) -> tuple[float, float]:
+    """A 95% interval for the median of each round's ratio `values / base`: the rounds
+    drawn again with replacement, `draws` times (a bootstrap; seeded, so the same runs
+    give the same interval). An interval that holds 1.10 shows the target neither met
+    nor missed."""
+    ratios = [v / b for v, b in zip(values, base, strict=True)]
+    pick = random.Random(0).choices
+    medians = sorted(statistics.median(pick(ratios, k=len(ratios))) for _ in range(draws))
+    return medians[int(0.025 * draws)], medians[int(0.975 * draws) - 1]
+
+
 def instructions(root: Path, config: Config) -> int:
     """Instructions the pytest process executes (valgrind's callgrind), hash seed fixed."""
     valgrind = ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null")
@@ -255,6 +273,7 @@ def main() -> None:
             ["-p", "no:usbgate", "--alluredir=allure-{run}"],
             {"BENCH_NO_ALLURE_FILES": "1"},
         ),
+        "off-again": (["-p", "no:usbgate"], {}),
     }
     if opts.against is not None:
         if not (opts.against / "pytest_usbgate" / "plugin.py").is_file():
@@ -262,6 +281,10 @@ def main() -> None:
         configs["against"] = (gate, {"PYTHONPATH": str(opts.against.resolve())})
     if opts.configs:
         wanted = {"off", "against", *opts.configs.split(",")}
+        if unknown := sorted(wanted - {*configs, "against"}):
+            sys.exit(
+                f"overhead: --configs {', '.join(unknown)}: expected some of {', '.join(configs)}"
+            )
         configs = {name: config for name, config in configs.items() if name in wanted}
     if opts.instructions:
         count_instructions(configs, opts.tests, opts.scratch)
@@ -300,20 +323,23 @@ def main() -> None:
         "no-allure": "(our hooks alone)",
         "listener": "(allure-pytest, no files)",
         "against": f"(gate of {opts.against})",
+        "off-again": "(nothing differs: the estimators' noise)",
     }
     cpu_paired = {
         name: statistics.median(t / o for t, o in zip(values, cpu["off"], strict=True))
         for name, values in cpu.items()
     }
     print(
-        "ratio to off: wall, of the medians; median of each round's ratio; of the fastest"
-        " rounds; pytest process CPU, median of each round's ratio"
+        "ratio to off: wall, of the medians; median of each round's ratio [its 95% interval];"
+        " of the fastest rounds; pytest process CPU, median of each round's ratio"
     )
     for name in configs:
         if name != "off":
+            low, high = paired_interval(times[name], times["off"])
             print(
                 f"  {name + ' / off':18} {median[name] / median['off']:.3f}"
-                f"   {paired[name]:.3f}   {lowest[name] / lowest['off']:.3f}"
+                f"   {paired[name]:.3f} [{low:.3f}, {high:.3f}]"
+                f"   {lowest[name] / lowest['off']:.3f}"
                 f"   cpu {cpu_paired[name]:.3f}   {notes[name]}"
             )
     print("median milliseconds of each stage (see STAGES); in brackets, minus off's:")
