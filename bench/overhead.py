@@ -193,14 +193,15 @@ def file_creation_ms(
     return (time.perf_counter() - start) * 1000
 
 
-def paired_interval(
-    values: list[float], base: list[float], draws: int = 4000
-) -> tuple[float, float]:
-    """A 95% interval for the median of each round's ratio `values / base`: the rounds
-    drawn again with replacement, `draws` times (a bootstrap; seeded, so the same runs
-    give the same interval). An interval that holds 1.10 shows the target neither met
-    nor missed."""
-    ratios = [v / b for v, b in zip(values, base, strict=True)]
+def round_ratios(values: list[float], base: list[float]) -> list[float]:
+    """Each round's ratio to the base run beside it: slow drifts of the machine cancel."""
+    return [v / b for v, b in zip(values, base, strict=True)]
+
+
+def median_interval(ratios: list[float], draws: int = 4000) -> tuple[float, float]:
+    """A 95% interval for the median of `ratios` (one per round): the rounds drawn again
+    with replacement, `draws` times (a bootstrap; seeded, so the same runs give the same
+    interval). An interval that holds 1.10 shows the target neither met nor missed."""
     pick = random.Random(0).choices
     medians = sorted(statistics.median(pick(ratios, k=len(ratios))) for _ in range(draws))
     return medians[int(0.025 * draws)], medians[int(0.975 * draws) - 1]
@@ -307,10 +308,8 @@ def main() -> None:
     times = {name: [r["wall"] for r in values] for name, values in runs.items()}
     cpu = {name: [r["cpu"] for r in values] for name, values in runs.items()}
     median = {name: statistics.median(values) for name, values in times.items()}
-    paired = {  # each round's ratio to the off run beside it: slow drifts cancel
-        name: statistics.median(t / o for t, o in zip(values, times["off"], strict=True))
-        for name, values in times.items()
-    }
+    ratios = {name: round_ratios(values, times["off"]) for name, values in times.items()}
+    paired = {name: statistics.median(values) for name, values in ratios.items()}
     print(f"{opts.tests} trivial gate tests, {opts.rounds} rounds, median wall seconds:")
     lowest = {name: min(values) for name, values in times.items()}
     for name, value in median.items():
@@ -326,8 +325,7 @@ def main() -> None:
         "off-again": "(nothing differs: the estimators' noise)",
     }
     cpu_paired = {
-        name: statistics.median(t / o for t, o in zip(values, cpu["off"], strict=True))
-        for name, values in cpu.items()
+        name: statistics.median(round_ratios(values, cpu["off"])) for name, values in cpu.items()
     }
     print(
         "ratio to off: wall, of the medians; median of each round's ratio [its 95% interval];"
@@ -335,7 +333,7 @@ def main() -> None:
     )
     for name in configs:
         if name != "off":
-            low, high = paired_interval(times[name], times["off"])
+            low, high = median_interval(ratios[name])
             print(
                 f"  {name + ' / off':18} {median[name] / median['off']:.3f}"
                 f"   {paired[name]:.3f} [{low:.3f}, {high:.3f}]"
