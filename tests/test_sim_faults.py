@@ -106,7 +106,14 @@ def test_killed_pytest_takes_its_services_along(tmp_path: Path) -> None:
     time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
-    assert not survivors(json.loads(pids.read_text())["pids"], GONE_WITHIN_S)
+    recorded = json.loads(pids.read_text())
+    assert not survivors(recorded["pids"], GONE_WITHIN_S)
+    folders = [Path(f) for f in recorded["folders"]]  # the session's and umockdev's
+    assert len(folders) == 2 and all(f.is_absolute() for f in folders), folders
+    deadline = time.monotonic() + GONE_WITHIN_S
+    while any(f.exists() for f in folders) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [f for f in folders if f.exists()], "the killed session left its folders"
 
 
 def test_unknown_fault_is_a_usage_error_listing_the_catalog(pytester: pytest.Pytester) -> None:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from pytest_usbgate.sim.procs import STOP_GRACE_S
-from pytest_usbgate.sim.reaper import read_groups
+from pytest_usbgate.sim.reaper import read_leftovers
 
 from .conftest import CHECKOUT, running, survivors
 
@@ -35,9 +35,10 @@ SESSION = (
 )
 
 
-def test_read_groups_keeps_what_was_never_released() -> None:
-    assert read_groups(["+101\n", "+202\n", "-101\n", "+303\n", "-404\n"]) == {202, 303}
-    assert read_groups([]) == set()
+def test_read_leftovers_keeps_what_was_never_released() -> None:
+    lines = ["+101\n", "+/tmp/a\n", "+202\n", "-101\n", "+/tmp/b c\n", "+303\n", "-404\n"]
+    assert read_leftovers([*lines, "-/tmp/a\n"]) == ({202, 303}, {"/tmp/b c"})
+    assert read_leftovers([]) == (set(), set())
 
 
 def test_sigkilled_session_takes_a_stubborn_service_along(tmp_path: Path) -> None:

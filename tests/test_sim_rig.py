@@ -39,7 +39,10 @@ def test_record_processes(sim: SimSession) -> None:
     assert all(service.running() for service in sim.services)
     out = os.environ.get("USBGATE_TEST_SIM_PIDS")
     if out:
-        Path(out).write_text(json.dumps({"pids": sim.pids(), "server": sim.server}))
+        folders = [str(sim.workdir), sim.testbed.root if sim.testbed else ""]
+        Path(out).write_text(
+            json.dumps({"pids": sim.pids(), "server": sim.server, "folders": folders})
+        )
     assert os.environ["JACK_DEFAULT_SERVER"] == sim.server
 
 

@@ -1,5 +1,6 @@
 """Child processes of the sim: argument lists only, a clean environment, logs to files,
-killed with the session (also when pytest itself is killed)."""
+killed with the session (also when pytest itself is killed), and the session's scratch
+folders removed with it."""
 
 from __future__ import annotations
 
@@ -74,8 +75,26 @@ class _Reaper:
             self._proc = None
 
 
+def _absolute(folder: Path) -> str:
+    path = str(folder.absolute())
+    if "\n" in path:
+        raise InfrastructureError(f"sim: a folder name with a line break: {path!r}")
+    return path
+
+
 _REAPER: Final = _Reaper()
 atexit.register(_REAPER.close)
+
+
+def remove_if_killed(folder: Path) -> None:
+    """`folder` (a session's scratch folder) is removed by the reaper should this process
+    end before `removed(folder)` says it is gone."""
+    _REAPER._send(f"+{_absolute(folder)}")
+
+
+def removed(folder: Path) -> None:
+    """`folder` is gone (or kept on purpose): the reaper forgets it."""
+    _REAPER._send(f"-{_absolute(folder)}")
 
 
 @final

@@ -26,7 +26,7 @@ from pytest_usbgate.rig import Rig, SimModel
 from pytest_usbgate.sim.jack_server import client_env, open_client, start_jackd
 from pytest_usbgate.sim.model.midi import keylab_identity_reply
 from pytest_usbgate.sim.preload import closing_preload_leaks
-from pytest_usbgate.sim.procs import Service, wait_until
+from pytest_usbgate.sim.procs import Service, remove_if_killed, removed, wait_until
 from pytest_usbgate.sim.qemu import start_qemu
 from pytest_usbgate.sim.replay import Replayer, parse_json_lines, parse_kernel_log
 from pytest_usbgate.sim.serial_port import PtyPort
@@ -143,6 +143,7 @@ class SimSession:
         self.plan = plan
         self.server = ""  # the JACK server's name, once it runs
         self.workdir = Path(tempfile.mkdtemp(prefix="usbgate-sim-"))
+        remove_if_killed(self.workdir)
         self.services: list[Service] = []
         self.testbed: Testbed | None = None
         self.qmp: QmpClient | None = None
@@ -312,6 +313,7 @@ class SimSession:
                 os.environ[key] = value
         self._saved_env.clear()
         shutil.rmtree(self.workdir, ignore_errors=True)
+        removed(self.workdir)
 
     def describe(self) -> str:
         qemu = (

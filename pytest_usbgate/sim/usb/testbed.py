@@ -16,6 +16,7 @@ from typing import Final, final
 
 from pytest_usbgate.errors import InfrastructureError
 from pytest_usbgate.sim.preload import preload_active
+from pytest_usbgate.sim.procs import remove_if_killed, removed
 from pytest_usbgate.sim.usb.description import (
     MODELS,
     ROOT_HUB,
@@ -72,6 +73,7 @@ class Testbed:
         self._lock = threading.Lock()
         self._tb = self._lib.umockdev_testbed_new()
         self.root = self._lib.umockdev_testbed_get_root_dir(self._tb).decode()
+        remove_if_killed(Path(self.root))  # libumockdev removes it only when closed
         self._next_devnum = 2
         self.plugged: dict[str, int] = {}  # model name -> devnum
         self.attributes: dict[str, dict[str, str]] = {}  # what each model was plugged with
@@ -128,3 +130,4 @@ class Testbed:
             if self._tb:
                 self._lib.g_object_unref(self._tb)
                 self._tb = None
+                removed(Path(self.root))
