@@ -39,18 +39,20 @@ def service_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 @final
 class _Reaper:
-    """This process's `reaper` watcher: told of every service group while it runs, it
-    stops the groups left over when this process ends without stopping them."""
+    """This process's `reaper` watcher: told of every service group and scratch folder
+    while it runs, it stops the groups and removes the folders left over when this
+    process ends without releasing them."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
 
-    def watch(self, pgid: int) -> None:
-        self._send(f"+{pgid}")
+    def watch(self, what: int | Path) -> None:
+        """A process group id, or a folder."""
+        self._send(f"+{_line(what)}")
 
-    def release(self, pgid: int) -> None:
-        self._send(f"-{pgid}")
+    def release(self, what: int | Path) -> None:
+        self._send(f"-{_line(what)}")
 
     def _send(self, line: str) -> None:
         with self._lock:
@@ -75,8 +77,12 @@ class _Reaper:
             self._proc = None
 
 
-def _absolute(folder: Path) -> str:
-    path = str(folder.absolute())
+def _line(what: int | Path) -> str:
+    """A group id as it is; a folder as its absolute path (the reaper tells them apart by
+    the leading "/")."""
+    if isinstance(what, int):
+        return str(what)
+    path = str(what.absolute())
     if "\n" in path:
         raise InfrastructureError(f"sim: a folder name with a line break: {path!r}")
     return path
@@ -89,12 +95,12 @@ atexit.register(_REAPER.close)
 def remove_if_killed(folder: Path) -> None:
     """`folder` (a session's scratch folder) is removed by the reaper should this process
     end before `removed(folder)` says it is gone."""
-    _REAPER._send(f"+{_absolute(folder)}")
+    _REAPER.watch(folder)
 
 
 def removed(folder: Path) -> None:
     """`folder` is gone (or kept on purpose): the reaper forgets it."""
-    _REAPER._send(f"-{_absolute(folder)}")
+    _REAPER.release(folder)
 
 
 @final
