@@ -6,8 +6,6 @@ Results are plain dicts in Allure's JSON shape; `compact` (allure_shape.py) drop
 empty fields, as allure-pytest's writer does.
 """
 
-from __future__ import annotations
-
 import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Mapping

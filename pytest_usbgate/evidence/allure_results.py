@@ -45,6 +45,8 @@ from pytest_usbgate.evidence.spool import Spool
 ALLURE_PLUGIN = "allure_pytest"
 FAILURES: tuple[type[BaseException], ...] = (AssertionError, pytest.fail.Exception)
 TEST_FAILURES = (*FAILURES, doctest.DocTestFailure)  # anything else breaks a test
+# a plain test's parent's template, its function's name and its docstring (allure_shape)
+Plain = tuple[str, str, str | None]
 
 
 def represent(value: Any) -> str:
@@ -100,6 +102,7 @@ class AllureListener:
         self.build = {"name": "build", "value": represent(build_id), "excluded": True}
         self.test: Dict | None = None
         self.item: pytest.Item | None = None  # the test's, while it runs
+        self.plain: Plain | None = None  # the test's, if it is plain (allure_shape.py)
         self.templates: dict[object, str] = {}  # parent -> its plain tests' template
         self.open: list[Dict] = []  # what a step or an attachment goes into, innermost last
         self.steps: dict[str, Dict] = {}
@@ -125,6 +128,7 @@ class AllureListener:
             "links": [],
         }
         self.item = item
+        self.plain = None
         self.open = [self.test]
 
     def phase_done(
@@ -138,23 +142,13 @@ class AllureListener:
             return
         status: str = report.outcome
         details: Dict | None = None
-        xfail: str | None = getattr(report, "wasxfail", None)
-        if call.excinfo is not None:
-            message = call.excinfo.exconly()
-            if xfail is not None:
-                message = (f"XFAIL {xfail}" if xfail else "XFAIL") + "\n\n" + message
-            details = {"message": message, "trace": report.longreprtext}
-            if status != "skipped" and not isinstance(call.excinfo.value, TEST_FAILURES):
-                status = "broken"
-        elif status == "passed" and xfail is not None:
-            details = {"message": f"XPASS {xfail}" if xfail else "XPASS"}
+        if call.excinfo is not None or hasattr(report, "wasxfail"):
+            status, details = _status(call, report)
         when = report.when
         if when == "setup":
             test["status"], test["statusDetails"] = status, details
-            plain = self._plain_item(item)
-            if plain is not None:
-                test["_plain"] = plain  # described at the end, if it has to be
-            else:
+            self.plain = self._plain_item(item)
+            if self.plain is None:
                 self._describe(item, test)
             if self.containers:
                 self._adopt(item, test)
@@ -183,57 +177,55 @@ class AllureListener:
     def _finish_test(self) -> None:
         test, self.test = self.test, None
         item, self.item = self.item, None
+        plain, self.plain = self.plain, None
         self.open = []
         if test is None:
             return
-        plain = test.pop("_plain", None)
         if plain is not None and item is not None:
-            if _stayed_plain(item, test):
-                self._put_plain(item, test, *plain)
+            if _stayed_plain(item, test):  # its result is built by the helper
+                template, function, doc = plain
+                uuid, name = test["uuid"], test["name"]
+                args = (uuid, name, function, test["start"], test["stop"], doc)
+                self.spool.put_built(f"{uuid}-result.json", template, *args)
                 return
             self._describe(item, test, late=True)
         self._write_result(test)
 
-    def _plain_item(self, item: pytest.Item) -> tuple[str, str | None] | None:
-        """(its function's name, its docstring) if it has no parameters, title or marks
-        of its own, nor links from its parent's; else None."""
+    def _plain_item(self, item: pytest.Item) -> Plain | None:
+        """If the test has no parameters, title or marks of its own, nor links from its
+        parent's: its parent's template, its function's name and its docstring."""
         if item.own_markers or getattr(item, "callspec", None) is not None:
             return None
-        _, marks, _ = self._place_and_marks(item)
         function = getattr(item, "obj", None)
-        if marks.links or getattr(function, "__allure_display_name__", None):
+        if getattr(function, "__allure_display_name__", None):
             return None
-        return getattr(item, "originalname", None) or item.name, getattr(function, "__doc__", None)
+        template = self.templates.get(item.parent) or self._template(item)
+        if template is None:
+            return None
+        name = getattr(item, "originalname", None) or item.name
+        return template, name, getattr(function, "__doc__", None)
 
-    def _put_plain(self, item: pytest.Item, test: Dict, function: str, doc: str | None) -> None:
-        """A plain test's result, built by the helper from its parent's template."""
+    def _template(self, item: pytest.Item) -> str | None:
+        """The template of the plain tests of the item's parent, sent to the helper once;
+        None if its marks give links (a test's own, then)."""
+        where, marks, _ = self._place_and_marks(item)
+        if marks.links:
+            return None
         parent = item.parent
-        name = self.templates.get(parent)
-        if name is None:
-            where, _, marks = self.parents[parent]
-            name = self.templates[parent] = str(len(self.templates))
-            labels = self._labels(where, marks, [], parent)
-            self.spool.template(
-                name,
-                shape.template(
-                    where.full_name(""),
-                    list(where.title_path),
-                    labels,
-                    [self.build],
-                    marks.description,
-                    marks.description_html,
-                ),
-            )
-        self.spool.put_built(
-            f"{test['uuid']}-result.json",
+        name = self.templates[parent] = str(len(self.templates))
+        labels = self._labels(where, marks, [], parent)
+        self.spool.template(
             name,
-            test["uuid"],
-            test["name"],
-            function,
-            test["start"],
-            test["stop"],
-            doc,
+            shape.template(
+                where.full_name(""),
+                list(where.title_path),
+                labels,
+                [self.build],
+                marks.description,
+                marks.description_html,
+            ),
         )
+        return name
 
     def _describe(self, item: pytest.Item, test: Dict, *, late: bool = False) -> None:
         """What the node id, marks and parameters say; after set-up, when the fixture
@@ -526,6 +518,23 @@ class AllureListener:
         self.torn_down += [container for _, container in self.containers.values()]
         self.containers = {}
         self._close_torn_down("passed", None)
+
+
+def _status(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[str, Dict | None]:
+    """The status of a phase that raised or expected to, and what Allure says of it."""
+    status: str = report.outcome
+    details: Dict | None = None
+    xfail: str | None = getattr(report, "wasxfail", None)
+    if call.excinfo is not None:
+        message = call.excinfo.exconly()
+        if xfail is not None:
+            message = (f"XFAIL {xfail}" if xfail else "XFAIL") + "\n\n" + message
+        details = {"message": message, "trace": report.longreprtext}
+        if status != "skipped" and not isinstance(call.excinfo.value, TEST_FAILURES):
+            status = "broken"
+    elif status == "passed" and xfail is not None:
+        details = {"message": f"XPASS {xfail}" if xfail else "XPASS"}
+    return status, details
 
 
 def _stayed_plain(item: pytest.Item, test: Dict) -> bool:

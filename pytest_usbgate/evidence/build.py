@@ -1,7 +1,5 @@
 """Build identity: the build id and the CI executor, from the environment."""
 
-from __future__ import annotations
-
 import datetime as dt
 import re
 import subprocess

@@ -15,7 +15,6 @@ This is the parent's side; the helper is spool_writer.py.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import marshal
@@ -35,11 +34,10 @@ from pytest_usbgate.evidence.spool_writer import (
     JSON_DOC,
     PIPE_BYTES,
     TEMPLATE,
-    failure,
+    Files,
     frame,
     json_text,
     write_all,
-    write_new,
 )
 
 F_SETPIPE_SZ: Final = 1031  # Linux fcntl
@@ -52,11 +50,12 @@ class Spool:
         """`build`, for put_built: a function in a module that imports nothing but the
         standard library (the helper loads that file by itself)."""
         self.folder = folder
-        self.errors: list[str] = []
-        self.sha256: dict[str, str] = {}  # every file written, as of the last flush
-        self._lock = threading.Lock()  # one frame at a time, whichever thread attaches
         self._build = build
-        self._templates: dict[str, object] = {}  # kept, should this process build
+        # should the helper go, this process writes the files: as the helper would
+        self._here = Files(folder, build)
+        self.errors: list[str] = self._here.errors
+        self.sha256: dict[str, str] = self._here.written  # every file written, as of the last flush
+        self._lock = threading.Lock()  # one frame at a time, whichever thread attaches
         self._proc: subprocess.Popen[bytes] | None = None
         # the helper pauses between reads; a byte here, or closing it, ends its pause
         wake, self._wake = os.pipe()
@@ -81,16 +80,17 @@ class Spool:
             os.close(wake)
         os.set_blocking(self._wake, False)  # a full wake pipe wakes it as well as one more byte
         assert self._proc.stdin is not None
+        self._pipe = self._proc.stdin
         # buffered: a raw pipe's readline reads the answer (a line per file) byte by byte
         self._replies = io.BufferedReader(cast(io.RawIOBase, self._proc.stdout))
         with contextlib.suppress(OSError):
             import fcntl
 
-            fcntl.fcntl(self._proc.stdin.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+            fcntl.fcntl(self._pipe.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
 
     def put(self, name: str, body: bytes) -> None:
         """Hand one file to the helper (or write it here if the helper is gone)."""
-        self._send(name, body, FILE, lambda: body)
+        self._send(FILE, name, body)
 
     def put_json(self, name: str, doc: Any) -> None:
         """Hand one JSON document to the helper, which encodes it: marshal costs this
@@ -101,53 +101,37 @@ class Spool:
         except ValueError:
             self.put(name, json_text(doc))
         else:
-            self._send(name, packed, JSON_DOC, lambda: json_text(doc))
+            self._send(JSON_DOC, name, packed)
 
     def template(self, name: str, value: Any) -> None:
         """A template for the documents put_built names it in (plain values only)."""
-        self._templates[name] = value
-        self._send(name, marshal.dumps(value), TEMPLATE, None)
+        self._here.templates[name] = value  # kept, should this process build
+        self._send(TEMPLATE, name, marshal.dumps(value))
 
     def put_built(self, name: str, template: str, *args: Any) -> None:
         """Hand over a JSON document for the helper to build, `build(template's value,
         *args)`: it costs this process the arguments only (plain values)."""
-        build = self._build
-        if build is None:
+        if self._build is None:
             raise TypeError("put_built: this spool has no builder")
+        self._send(BUILT, name, marshal.dumps((template, args)))
 
-        def text() -> bytes:
-            return json_text(build(self._templates[template], *args))
-
-        self._send(name, marshal.dumps((template, args)), BUILT, text)
-
-    def _send(self, name: str, body: bytes, kind: int, text: Callable[[], bytes] | None) -> None:
-        """`text`: the file's bytes, should this process write it (None: no file)."""
+    def _send(self, kind: int, name: str, body: bytes) -> None:
+        packet = frame(name, body, kind)
         with self._lock:
             if self._proc is not None:
-                assert self._proc.stdin is not None
                 try:
-                    write_all(self._proc.stdin.write, frame(name, body, kind))
+                    write_all(self._pipe.write, packet)
                     return
                 except (OSError, ValueError):
                     self._lost_helper()
-            if text is not None:
-                self._write_here(name, text())
-
-    def _write_here(self, name: str, body: bytes) -> None:
-        try:
-            write_new(self.folder, name, body)
-        except OSError as exc:
-            self.errors.append(failure(self.folder, name, exc))
-        else:
-            self.sha256[name] = hashlib.sha256(body).hexdigest()
+            self._here.take(kind, name, body)
 
     def flush(self) -> list[str]:
         """Wait until every file handed over is written; the write errors so far."""
         with self._lock:
             if self._proc is not None:
-                assert self._proc.stdin is not None
                 try:
-                    write_all(self._proc.stdin.write, FLUSH_FRAME)
+                    write_all(self._pipe.write, FLUSH_FRAME)
                     with contextlib.suppress(BlockingIOError):
                         os.write(self._wake, b"!")
                     self._take(self._replies.readline())
@@ -158,16 +142,15 @@ class Spool:
     def _take(self, answer: bytes) -> None:
         reply = json.loads(answer)  # ValueError when the helper died before answering
         self.sha256.update(reply["sha256"])
-        self.errors += reply["errors"]
+        self.errors.extend(reply["errors"])
 
     def close(self) -> list[str]:
         """Write what is left, stop the helper; all write errors."""
         with self._lock:
             if self._proc is not None:
                 proc, self._proc = self._proc, None
-                assert proc.stdin is not None
                 with contextlib.suppress(OSError, ValueError):
-                    proc.stdin.close()
+                    self._pipe.close()
                 os.close(self._wake)
                 with contextlib.suppress(OSError, ValueError):
                     self._take(self._replies.readline())
@@ -179,8 +162,7 @@ class Spool:
         proc, self._proc = self._proc, None
         if proc is not None:
             with contextlib.suppress(OSError, ValueError):
-                assert proc.stdin is not None
-                proc.stdin.close()
+                self._pipe.close()
             os.close(self._wake)
             proc.kill()
             proc.wait()

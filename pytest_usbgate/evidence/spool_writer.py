@@ -115,6 +115,34 @@ def built(build: Builder | None, templates: dict[str, Any], body: bytes) -> byte
     return json_text(build(templates[name], *args))
 
 
+class Files:
+    """What makes a frame's file and keeps the score: the helper's, and the parent's
+    when it writes files itself (its helper gone)."""
+
+    def __init__(self, folder: str | os.PathLike[str], build: Builder | None = None) -> None:
+        self.folder = folder
+        self.build = build
+        self.templates: dict[str, Any] = {}
+        self.written: dict[str, str] = {}  # name -> sha256 of its bytes
+        self.errors: list[str] = []
+
+    def take(self, kind: int, name: str, body: bytes) -> None:
+        """Write the file a frame stands for (a template is kept: it is no file)."""
+        try:
+            if kind == TEMPLATE:
+                self.templates[name] = marshal.loads(body)
+                return
+            if kind == JSON_DOC:
+                body = json_text(marshal.loads(body))
+            elif kind == BUILT:
+                body = built(self.build, self.templates, body)
+            write_new(self.folder, name, body)
+        except (OSError, ValueError, EOFError, TypeError, KeyError) as exc:
+            self.errors.append(failure(self.folder, name, exc))
+        else:
+            self.written[name] = hashlib.sha256(body).hexdigest()
+
+
 def serve(
     folder: str | os.PathLike[str],
     frames: BinaryIO,
@@ -126,30 +154,14 @@ def serve(
     `replies` with one JSON line: the files written since the last answer (name ->
     sha256 of their bytes) and the errors. Each read takes all that has arrived; `pause`
     is called after a read that emptied the pipe."""
-    written: dict[str, str] = {}
-    errors: list[str] = []
-    templates: dict[str, Any] = {}
+    files = Files(folder, build)
 
     def answer() -> None:
-        replies.write(json.dumps({"sha256": written, "errors": errors}).encode() + b"\n")
+        reply = {"sha256": files.written, "errors": files.errors}
+        replies.write(json.dumps(reply).encode() + b"\n")
         replies.flush()
-        written.clear()
-        errors.clear()
-
-    def handle(kind: int, name: str, body: bytes) -> None:
-        try:
-            if kind == TEMPLATE:
-                templates[name] = marshal.loads(body)
-                return
-            if kind == JSON_DOC:
-                body = json_text(marshal.loads(body))
-            elif kind == BUILT:
-                body = built(build, templates, body)
-            write_new(folder, name, body)
-        except (OSError, ValueError, EOFError, TypeError, KeyError) as exc:
-            errors.append(failure(folder, name, exc))
-        else:
-            written[name] = hashlib.sha256(body).hexdigest()
+        files.written.clear()
+        files.errors.clear()
 
     read = getattr(frames, "read1", frames.read)  # read1: blocks only while nothing came
     pending = bytearray()
@@ -165,13 +177,13 @@ def serve(
                 answer()
             else:
                 name = pending[start : start + name_len].decode("utf-8", "replace")
-                handle(kind, name, bytes(pending[start + name_len : end]))
+                files.take(kind, name, bytes(pending[start + name_len : end]))
             done = end
         del pending[:done]
         if pause is not None and len(chunk) < PIPE_BYTES:
             pause()
     if pending:
-        errors.append("truncated frame at end of input")
+        files.errors.append("truncated frame at end of input")
     try:  # noqa: SIM105 - contextlib would add to the helper's start-up
         answer()
     except OSError:
