@@ -3,8 +3,6 @@
 Pure value types and the judging rule; no pytest, no I/O.
 """
 
-from __future__ import annotations
-
 import enum
 import math
 from collections.abc import Mapping
@@ -166,7 +164,7 @@ class Record(NamedTuple):
         device: str | None = None,
         firmware: str | None = None,
         identity: dict[str, Any] | None = None,
-    ) -> Record:
+    ) -> "Record":
         """A record of `criterion` in `gate`: judged against `limit`, or NOT_MEASURED when
         `value` is None."""
         verdict = Verdict.NOT_MEASURED
@@ -208,7 +206,7 @@ class Record(NamedTuple):
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Record:
+    def from_dict(cls, data: dict[str, Any]) -> "Record":
         limit = data["limit"]
         return cls(
             id=data["id"],

@@ -1,7 +1,5 @@
 """Gates, limit resolution, and the gate verdict with its diagnosis. Pure: no I/O."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Final, NamedTuple, final
 
@@ -13,7 +11,7 @@ if TYPE_CHECKING:
 GATES: Final = ("design", "bringup", "production")
 
 
-def resolve_limit(criterion: CriterionDef, gate: str, rig: Rig) -> tuple[Limit | None, str]:
+def resolve_limit(criterion: CriterionDef, gate: str, rig: "Rig") -> tuple[Limit | None, str]:
     """The limit for `criterion` in `gate`: rig thresholds -> device profiles -> default.
 
     Returns (limit, source) with source 'rig', 'profile <id>' or 'default';
@@ -32,7 +30,7 @@ def resolve_limit(criterion: CriterionDef, gate: str, rig: Rig) -> tuple[Limit |
     return None, "none"
 
 
-def required_criteria(gate: str, rig: Rig, catalog: Mapping[str, CriterionDef]) -> list[str]:
+def required_criteria(gate: str, rig: "Rig", catalog: Mapping[str, CriterionDef]) -> list[str]:
     """Criteria the gate cannot pass without: the catalog's (where the rig has the section
     they need) plus every criterion the rig sets a threshold for in this gate."""
     ids = [
@@ -74,7 +72,7 @@ def _explain(record: Record, catalog: Mapping[str, CriterionDef]) -> str:
 
 def decide(
     gate: str,
-    rig: Rig,
+    rig: "Rig",
     catalog: Mapping[str, CriterionDef],
     measured: Iterable[Record],
     broken_tests: Sequence[str] = (),

@@ -1,7 +1,5 @@
 """Device profiles shipped with the package: identity, capabilities, default thresholds."""
 
-from __future__ import annotations
-
 import functools
 import re
 from collections.abc import Mapping

@@ -4,8 +4,6 @@ Load-time validation covers structure (types, unknown keys, references, limits);
 design gate's checks judge the rest against the device profiles (`design.py`).
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Mapping
 from pathlib import Path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,18 +15,23 @@ from pytest_usbgate.rig import Rig, load_rig, resolve_rig
 from pytest_usbgate.run import GateRun
 
 
-@dataclass
 class SessionState:
-    gate: str | None
-    rig_spec: str
-    rootdir: Path
-    build_id: str | None = None
-    run: GateRun | None = None  # on the controller of a gate run only
-    rig: Rig | None = None
-    faults: frozenset[str] = frozenset()
-    sim_line: str = ""  # what the sim rig started, for the summary
-    allure_dir: Path | None = None  # where this gate run's Allure results go
-    allure: AllureListener | None = None  # builds them; its spool writes them
+    """What the plugin keeps for a session (a plain class: a dataclass costs every
+    pytest start-up half a millisecond to make)."""
+
+    def __init__(
+        self, gate: str | None, rig_spec: str, rootdir: Path, rig: Rig | None = None
+    ) -> None:
+        self.gate = gate
+        self.rig_spec = rig_spec
+        self.rootdir = rootdir
+        self.rig = rig
+        self.build_id: str | None = None
+        self.run: GateRun | None = None  # on the controller of a gate run only
+        self.faults: frozenset[str] = frozenset()
+        self.sim_line = ""  # what the sim rig started, for the summary
+        self.allure_dir: Path | None = None  # where this gate run's Allure results go
+        self.allure: AllureListener | None = None  # builds them; its spool writes them
 
     def load_rig(self) -> Rig:
         """The rig from `--rig`, loaded once; ConfigError when it is missing or invalid."""

@@ -4,8 +4,6 @@ stream) says nothing about the device, so it is taken again once the host has be
 for a moment. The last take stands when every one was disturbed: the caller decides what
 that means, knowing it was disturbed."""
 
-from __future__ import annotations
-
 import contextlib
 import gc
 import time

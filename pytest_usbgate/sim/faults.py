@@ -3,8 +3,6 @@
 Pure data plus parsing; the services read `FaultSet` to decide what to break.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from typing import Final, NamedTuple, final
 
