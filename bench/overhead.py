@@ -47,6 +47,11 @@ times more (bench/inode_reuse.py): removing each run's 1000 files before the nex
 every gate run with that. Files removed just before the benchmark starts count too: wait
 6 minutes after a large removal, or read the creation cost it reports first.
 
+ORDER: each round runs the configurations in an order of its own (shuffled, seeded). In a
+fixed order the run after a gate run would always be the same configuration, and pay for
+what that run left behind (its 1000 files' pages written back by the kernel, caches
+evicted); here an A/A pair in a fixed order read stage medians up to 10 ms apart.
+
 With --instructions, each configuration runs once under valgrind's callgrind instead,
 with 1 test and with --tests tests: instructions executed by the pytest process (not the
 Allure helper, which runs beside it), the same whatever else the machine is doing, so
@@ -305,9 +310,10 @@ def main() -> None:
         make_suite(root, opts.tests)
         runs: dict[str, list[dict[str, float]]] = {name: [] for name in configs}
         numbers = itertools.count()  # each run its own folders, the runs of one round too
+        order = random.Random(1)  # see ORDER
         for round_ in range(opts.rounds + 1):
-            for name, config in configs.items():
-                measured = run(root, config, next(numbers))
+            for name in order.sample(list(configs), k=len(configs)):
+                measured = run(root, configs[name], next(numbers))
                 if round_:  # round 0 warms the caches
                     runs[name].append(measured)
     times = {name: [r["wall"] for r in values] for name, values in runs.items()}
