@@ -347,3 +347,29 @@ def test_history_id_and_the_rest() -> None:
     first, second = ids(), ids()
     assert first != second and first[:24] == second[:24] and len(first) == 36
     assert first[14] == "4"  # a version 4 uuid's form
+
+
+def test_every_hook_of_the_listener_is_registered() -> None:
+    """The listener shows plugin managers its hooks only (AllureListener.__dir__, for a
+    cheaper registration): each method marked as allure_commons' hook, and each pytest
+    hook, is still found."""
+    import pluggy
+    from allure_commons._hooks import AllureDeveloperHooks, AllureUserHooks
+
+    from pytest_usbgate.evidence.allure_results import AllureListener
+
+    listener = AllureListener.__new__(AllureListener)  # registering reads its class only
+    allure_hooks = pluggy.PluginManager("allure")
+    allure_hooks.add_hookspecs(AllureUserHooks)
+    allure_hooks.add_hookspecs(AllureDeveloperHooks)
+    allure_hooks.register(listener)
+    marked = {n for n, v in vars(AllureListener).items() if hasattr(v, "allure_impl")}
+    assert {"start_step", "attach_file", "add_link", "add_description_html"} <= marked
+    found = {c.name for c in allure_hooks.get_hookcallers(listener) or []}
+    assert found == marked
+
+    pytest_hooks = pytest.PytestPluginManager()  # with pytest's hooks, named or marked
+    pytest_hooks.register(listener)
+    named = {n for n in vars(AllureListener) if n.startswith("pytest_")}
+    assert {"pytest_runtest_setup", "pytest_fixture_setup"} <= named
+    assert {c.name for c in pytest_hooks.get_hookcallers(listener) or []} == named

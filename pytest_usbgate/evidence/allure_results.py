@@ -526,11 +526,11 @@ class AllureListener:
         return list(HOOKS)
 
 
-# pytest's hooks (by name) and allure_commons' (by its mark): what AllureListener shows
+# pytest's hooks (by name or mark) and allure_commons' (by mark): what AllureListener shows
 HOOKS: Final = tuple(
     name
     for name, value in vars(AllureListener).items()
-    if name.startswith("pytest_") or hasattr(value, "allure_impl")
+    if name.startswith("pytest_") or hasattr(value, "pytest_impl") or hasattr(value, "allure_impl")
 )
 
 
