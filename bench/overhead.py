@@ -12,7 +12,8 @@ pytest runs, alternating the configurations so machine noise hits all of them al
   listener    allure-only, but allure-pytest's file logger unregistered (a conftest in
               the scratch suite): its listener's per-test work alone, no files written
   against     gate, with the pytest-usbgate of another checkout (--against DIR, e.g. a
-              `git worktree` of an earlier commit): two versions in one interleaved run.
+              `git worktree` of an earlier commit): two versions in one interleaved run,
+              compared round by round (gate / against, with its interval).
               It is found through PYTHONPATH, which makes every import look in one more
               folder first (~10 ms over a run): with --against, every configuration runs
               with one, this checkout's, so that the ratios compare like with like
@@ -351,6 +352,13 @@ def main() -> None:
                 f"   {lowest[name] / lowest['off']:.3f}"
                 f"   cpu {cpu_paired[name]:.3f}   {notes[name]}"
             )
+    if "against" in times and "gate" in times:  # the two versions, round by round
+        versions = round_ratios(times["gate"], times["against"])
+        low, high = median_interval(versions)
+        print(
+            f"  gate / against     {statistics.median(versions):.3f} [{low:.3f}, {high:.3f}]"
+            "   (this checkout against the other, each round's ratio)"
+        )
     print("median milliseconds of each stage (see STAGES); in brackets, minus off's:")
     print("  " + " " * 12 + "".join(f"{stage:>18}" for stage in STAGES))
     for name, values in runs.items():
