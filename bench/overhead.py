@@ -14,9 +14,9 @@ pytest runs, alternating the configurations so machine noise hits all of them al
   against     gate, with the pytest-usbgate of another checkout (--against DIR, e.g. a
               `git worktree` of an earlier commit): two versions in one interleaved run,
               compared round by round (gate / against, with its interval).
-              It is found through PYTHONPATH, which makes every import look in one more
-              folder first (~10 ms over a run): with --against, every configuration runs
-              with one, this checkout's, so that the ratios compare like with like
+              It is found through PYTHONPATH, which puts one more folder before the
+              others on the import path: with --against, every configuration runs with
+              one (this checkout's), so that nothing but the code differs
   off-again   off once more in each round: what the ratios read when nothing differs,
               the noise of the estimators themselves (an A/A test)
 
