@@ -49,9 +49,10 @@ every gate run with that. Files removed just before the benchmark starts count t
 6 minutes after a large removal, or read the creation cost it reports first.
 
 ORDER: each round runs the configurations in an order of its own (shuffled, seeded). In a
-fixed order the run after a gate run would always be the same configuration, and pay for
-what that run left behind (its 1000 files' pages written back by the kernel, caches
-evicted); here an A/A pair in a fixed order read stage medians up to 10 ms apart.
+fixed order the run after a gate run would always be the same configuration, and would
+pay for whatever that run leaves behind (its 1000 files' pages for the kernel to write
+back, caches evicted); in a fixed order, off and off-again read stage medians 10-18 ms
+apart here.
 
 With --instructions, each configuration runs once under valgrind's callgrind instead,
 with 1 test and with --tests tests: instructions executed by the pytest process (not the
@@ -288,7 +289,7 @@ def main() -> None:
     if opts.against is not None:
         if not (opts.against / "pytest_usbgate" / "plugin.py").is_file():
             sys.exit(f"overhead: --against {opts.against}: expected a pytest-usbgate checkout")
-        for _, env in configs.values():  # every run pays the same for its PYTHONPATH
+        for _, env in configs.values():  # all on a PYTHONPATH: only the code differs
             env["PYTHONPATH"] = str(CHECKOUT)
         configs["against"] = (gate, {"PYTHONPATH": str(opts.against.resolve())})
     if opts.configs:
@@ -361,12 +362,15 @@ def main() -> None:
         )
     print("median milliseconds of each stage (see STAGES); in brackets, minus off's:")
     print("  " + " " * 12 + "".join(f"{stage:>18}" for stage in STAGES))
-    for name, values in runs.items():
-        cells = []
-        for stage in STAGES:
-            ms = statistics.median(r[stage] for r in values) * 1000
-            off_ms = statistics.median(r[stage] for r in runs["off"]) * 1000
-            cells.append(f"{ms:8.1f}" + (f" ({ms - off_ms:+6.1f})" if name != "off" else " " * 9))
+    stage_ms = {
+        name: {stage: statistics.median(r[stage] for r in values) * 1000 for stage in STAGES}
+        for name, values in runs.items()
+    }
+    for name, stages in stage_ms.items():
+        cells = [
+            f"{ms:8.1f}" + (f" ({ms - stage_ms['off'][stage]:+6.1f})" if name != "off" else " " * 9)
+            for stage, ms in stages.items()
+        ]
         print(f"  {name:12}" + "".join(f"{cell:>18}" for cell in cells))
 
 

@@ -50,7 +50,6 @@ class Spool:
         """`build`, for put_built: a function in a module that imports nothing but the
         standard library (the helper loads that file by itself)."""
         self.folder = folder
-        self._build = build
         # should the helper go, this process writes the files: as the helper would
         self._here = Files(folder, build)
         self.errors: list[str] = self._here.errors
@@ -115,7 +114,7 @@ class Spool:
     def put_built(self, name: str, template: str, *args: Any) -> None:
         """Hand over a JSON document for the helper to build, `build(template's value,
         *args)`: it costs this process the arguments only (plain values)."""
-        if self._build is None:
+        if self._here.build is None:
             raise TypeError("put_built: this spool has no builder")
         self._send(BUILT, name, marshal.dumps((template, args)))
 
