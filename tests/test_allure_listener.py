@@ -98,6 +98,27 @@ def test_plain_then_titled():
     allure.dynamic.tag("late")
 
 
+def test_plain_then_stepped():
+    with allure.step("a step of a test that had no result yet"):
+        allure.attach("in the step", "step note", allure.attachment_type.TEXT)
+    allure.attach("in the test", "test note", allure.attachment_type.TEXT)
+
+
+def test_plain_fails():
+    assert 1 == 2
+
+
+@pytest.fixture
+def owned():
+    allure.dynamic.label("owner", "bench")
+    with allure.step("set up by the fixture"):
+        pass
+
+
+def test_labelled_by_its_fixture(owned):
+    pass
+
+
 @allure.step("a step function {a}")
 def helper(a):
     return a
@@ -156,13 +177,13 @@ def both(pytester: pytest.Pytester) -> tuple[Path, Path]:
     theirs = pytester.runpytest_subprocess("-p", "no:usbgate", "--alluredir=theirs", "suites")
     ours = pytester.runpytest_subprocess("--gate=design", "--build-id=b1", "suites")
     for run in (theirs, ours):
-        run.assert_outcomes(passed=8, failed=2, skipped=1, xfailed=1, xpassed=1, errors=1)
+        run.assert_outcomes(passed=10, failed=3, skipped=1, xfailed=1, xpassed=1, errors=1)
     return pytester.path / "theirs", pytester.path / "reports/b1/design/allure-results"
 
 
 def test_results_match_allure_pytest_and_fixtures_are_kept(both: tuple[Path, Path]) -> None:
     (theirs, theirs_other), (ours, ours_other) = read_folder(both[0]), read_folder(both[1])
-    assert len(ours) == 13
+    assert len(ours) == 16
     for result in ours:  # our stamp: the gate as epic, the build as an excluded parameter
         assert ("epic", "design") in result["labels"]
         assert {"name": "build", "value": "'b1'", "excluded": True} in result["parameters"]
@@ -189,12 +210,19 @@ def test_results_match_allure_pytest_and_fixtures_are_kept(both: tuple[Path, Pat
         "test_plain_in_class": "passed",
         "test_plain_then_described": "passed",
         "titled while running": "passed",
+        "test_plain_then_stepped": "passed",
+        "test_plain_fails": "failed",
+        "test_labelled_by_its_fixture": "passed",
     }
     # plain tests: results the helper built from a template, or described at their end
     assert by_name["test_plain"]["description"] == "Plain doc."
     assert by_name["test_plain_in_class"]["description"] == "marked description"
     assert by_name["test_plain_then_described"]["description"] == "said while running"
     assert ("tag", "late") in by_name["titled while running"]["labels"]
+    stepped = by_name["test_plain_then_stepped"]  # its result was made by the step
+    assert [s["name"] for s in stepped["steps"]] == ["a step of a test that had no result yet"]
+    assert [a["source"] for a in stepped["attachments"]] == [b"in the test"]
+    assert ("owner", "bench") in by_name["test_labelled_by_its_fixture"]["labels"]
     globals_ = sorted((c for c in ours_other if "befores" not in c), key=lambda c: list(c))
     theirs_globals = [c for c in theirs_other if "befores" not in c]
     assert globals_ == sorted(theirs_globals, key=lambda c: list(c))
