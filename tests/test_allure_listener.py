@@ -99,7 +99,7 @@ def test_plain_then_titled():
 
 
 def test_plain_then_stepped():
-    with allure.step("a step of a test that had no result yet"):
+    with allure.step("a step of a plain test"):
         allure.attach("in the step", "step note", allure.attachment_type.TEXT)
     allure.attach("in the test", "test note", allure.attachment_type.TEXT)
 
@@ -219,8 +219,10 @@ def test_results_match_allure_pytest_and_fixtures_are_kept(both: tuple[Path, Pat
     assert by_name["test_plain_in_class"]["description"] == "marked description"
     assert by_name["test_plain_then_described"]["description"] == "said while running"
     assert ("tag", "late") in by_name["titled while running"]["labels"]
-    stepped = by_name["test_plain_then_stepped"]  # its result was made by the step
-    assert [s["name"] for s in stepped["steps"]] == ["a step of a test that had no result yet"]
+    stepped = by_name["test_plain_then_stepped"]  # no longer plain once it made a step
+    (step,) = stepped["steps"]
+    assert step["name"] == "a step of a plain test"
+    assert [a["source"] for a in step["attachments"]] == [b"in the step"]
     assert [a["source"] for a in stepped["attachments"]] == [b"in the test"]
     assert ("owner", "bench") in by_name["test_labelled_by_its_fixture"]["labels"]
     globals_ = sorted((c for c in ours_other if "befores" not in c), key=lambda c: list(c))
@@ -251,6 +253,9 @@ def test_results_match_allure_pytest_and_fixtures_are_kept(both: tuple[Path, Pat
         ],
     }
     assert by_fixture["shared"]["children"] == ["test_plain", "test_steps", "title 1", "title 2"]
+    (owned_setup,) = by_fixture["owned"]["befores"]  # a label from here went to the test
+    assert [s["name"] for s in owned_setup["steps"]] == ["set up by the fixture"]
+    assert by_fixture["owned"]["children"] == ["test_labelled_by_its_fixture"]
     (after,) = by_fixture["broken_teardown"]["afters"]
     assert after["status"] == "broken"
     assert after["statusDetails"]["message"] == "RuntimeError: teardown broke"
