@@ -1,7 +1,7 @@
 """Gates, limit resolution, and the gate verdict with its diagnosis. Pure: no I/O."""
 
-# No `from __future__ import annotations` here: it makes a NamedTuple's fields strings,
-# each compiled at import (our 19 classes: 5.5 ms under cProfile with it, 2.6 without).
+# No `from __future__ import annotations` here: a NamedTuple's fields would be strings,
+# each compiled at import (what it cost: bench/RESULTS.md, session 20).
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Final, NamedTuple, final

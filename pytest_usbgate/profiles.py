@@ -1,7 +1,7 @@
 """Device profiles shipped with the package: identity, capabilities, default thresholds."""
 
-# No `from __future__ import annotations` here: it makes a NamedTuple's fields strings,
-# each compiled at import (our 19 classes: 5.5 ms under cProfile with it, 2.6 without).
+# No `from __future__ import annotations` here: a NamedTuple's fields would be strings,
+# each compiled at import (what it cost: bench/RESULTS.md, session 20).
 
 import functools
 import re

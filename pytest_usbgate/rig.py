@@ -4,8 +4,8 @@ Load-time validation covers structure (types, unknown keys, references, limits);
 design gate's checks judge the rest against the device profiles (`design.py`).
 """
 
-# No `from __future__ import annotations` here: it makes a NamedTuple's fields strings,
-# each compiled at import (our 19 classes: 5.5 ms under cProfile with it, 2.6 without).
+# No `from __future__ import annotations` here: a NamedTuple's fields would be strings,
+# each compiled at import (what it cost: bench/RESULTS.md, session 20).
 
 import re
 from collections.abc import Mapping

@@ -4,8 +4,8 @@ stream) says nothing about the device, so it is taken again once the host has be
 for a moment. The last take stands when every one was disturbed: the caller decides what
 that means, knowing it was disturbed."""
 
-# No `from __future__ import annotations` here: it makes a NamedTuple's fields strings,
-# each compiled at import (our 19 classes: 5.5 ms under cProfile with it, 2.6 without).
+# No `from __future__ import annotations` here: a NamedTuple's fields would be strings,
+# each compiled at import (what it cost: bench/RESULTS.md, session 20).
 
 import contextlib
 import gc
