@@ -6,9 +6,12 @@ import json
 import re
 import shutil
 import textwrap
+import time
 from typing import Any
 
 import pytest
+
+from pytest_usbgate.evidence.signoff import verify
 
 from .conftest import CHECKOUT, allure_results, read_signoff, tight_rig, write_rig
 
@@ -436,6 +439,37 @@ def test_sigterm_ends_incomplete(pytester: pytest.Pytester) -> None:
         "INCOMPLETE",
         ["run interrupted: SIGTERM"],
     )
+
+
+def test_a_killed_run_keeps_what_was_handed_over_and_never_verifies(
+    pytester: pytest.Pytester,
+) -> None:
+    """SIGKILL mid-run: the sign-off stays the unsealed INCOMPLETE one written at the
+    start, and the results of the tests that ended before the last BATCH_S ahead of the
+    killed test's start are written (plain results are held back that long at most)."""
+    gate_tests_then(
+        pytester,
+        """
+        def test_2_plain():
+            pass
+        def test_3_slow():
+            import time
+            time.sleep(0.3)
+        def test_4_killed():
+            os.kill(os.getpid(), signal.SIGKILL)
+    """,
+    )
+    result = pytester.runpytest_subprocess("--gate=design", "--build-id=b1")
+    assert result.ret == -9
+    doc = read_signoff(pytester.path)
+    assert (doc["verdict"], doc["finished"], doc["manifest"]) == ("INCOMPLETE", None, {})
+    wanted = {"test_1_rig", "test_2_plain", "test_3_slow"}
+    deadline = time.monotonic() + 10  # the evidence writer outlives the run a little
+    while {r["name"] for r in allure_results(pytester.path)} != wanted:
+        assert time.monotonic() < deadline, allure_results(pytester.path)
+        time.sleep(0.05)
+    problems = verify(pytester.path / "reports/b1/design")
+    assert problems[0].startswith("signoff.json.sha256: missing"), problems
 
 
 XDIST_TESTS = """

@@ -13,11 +13,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pytest_usbgate.evidence import allure_shape as shape
+from pytest_usbgate.evidence import spool as spool_module
 from pytest_usbgate.evidence import spool_writer
 from pytest_usbgate.evidence.spool import Spool
 from pytest_usbgate.evidence.spool_writer import (
@@ -297,25 +299,38 @@ def greeting(template: dict[str, str], name: str, n: int) -> dict[str, object]:
 
 
 def test_serve_builds_documents_from_a_template_sent_once(tmp_path: Path) -> None:
+    """One BUILT frame carries many documents, each its file name, its template's name and
+    the builder's arguments; each is made (or fails) on its own."""
     frames = io.BytesIO(
         frame("t", marshal.dumps({"hello": "hi "}), TEMPLATE)
-        + frame("a.json", marshal.dumps(("t", ("ann", 1))), BUILT)
-        + frame("b.json", marshal.dumps(("t", ("bob", 2))), BUILT)
-        + frame("c.json", marshal.dumps(("nope", ("cy", 3))), BUILT)
+        + frame(
+            "",
+            marshal.dumps(
+                [("a.json", "t", ("ann", 1)), ("c.json", "nope", ("cy", 3)), ("b.json", "t", ())]
+            ),
+            BUILT,
+        )
+        + frame("", marshal.dumps([("d.json", "t", ("dee", 4))]), BUILT)
+        + frame("", b"not marshal", BUILT)
     )
     replies = io.BytesIO()
     serve(tmp_path, frames, replies, build=greeting)
     assert files(tmp_path) == {
         "a.json": b'{"text": "hi ann", "n": 1}',
-        "b.json": b'{"text": "hi bob", "n": 2}',
+        "d.json": b'{"text": "hi dee", "n": 4}',
     }
     (answer,) = (json.loads(line) for line in replies.getvalue().splitlines())
-    assert sorted(answer["sha256"]) == ["a.json", "b.json"]  # a template is not a file
-    assert answer["errors"] == [f"{tmp_path / 'c.json'}: no template 'nope' sent before it"]
+    assert sorted(answer["sha256"]) == ["a.json", "d.json"]  # a template is not a file
+    assert answer["errors"] == [
+        f"{tmp_path / 'c.json'}: no template 'nope' sent before it",
+        f"{tmp_path / 'b.json'}: greeting() missing 2 required positional arguments: "
+        "'name' and 'n'",
+        f"{tmp_path}: bad marshal data (unknown type code)",
+    ]
     replies = io.BytesIO()
-    serve(tmp_path, io.BytesIO(frame("d.json", marshal.dumps(("t", ())), BUILT)), replies)
+    serve(tmp_path, io.BytesIO(frame("", marshal.dumps([("e.json", "t", ())]), BUILT)), replies)
     assert json.loads(replies.getvalue())["errors"] == [
-        f"{tmp_path / 'd.json'}: no builder to build it with"
+        f"{tmp_path / 'e.json'}: no builder to build it with"
     ]
 
 
@@ -353,6 +368,81 @@ def test_built_documents_are_the_same_from_the_helper_or_from_here(tmp_path: Pat
         assert len(errors) == (0 if helped else 1), errors
         assert files(folder) == {"a-result.json": expected}
         assert spool.sha256 == {"a-result.json": sha256(expected)}
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_built_documents_are_held_back_until_a_test_starts_late_enough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain results wait in this process, to go over together: until a test starts
+    BATCH_S or more after the first of them, or BATCH_MAX are held, or a flush."""
+    monkeypatch.setattr(spool_module, "BATCH_S", 0.3)
+    spool = Spool(tmp_path, shape.plain_result)
+    spool.template("t", shape.template("m#", [], [], [], None, None))
+
+    def put(name: str) -> None:
+        spool.put_built(f"{name}-result.json", "t", name, name, name, 1, 2, None)
+
+    started = time.monotonic()
+    put("a")
+    put("b")
+    spool.keep_fresh()  # too soon: still held
+    time.sleep(0.1)
+    assert files(tmp_path) == {}
+    time.sleep(max(0.0, started + 0.3 - time.monotonic()))
+    spool.keep_fresh()  # the first waited BATCH_S: both go, and the helper writes them
+    assert wait_for(lambda: len(files(tmp_path)) == 2)
+    for i in range(spool_module.BATCH_MAX - 1):
+        put(f"{i:02d}")
+    time.sleep(0.1)
+    assert len(files(tmp_path)) == 2
+    put("last")  # the BATCH_MAX-th: all go at once
+    assert wait_for(lambda: len(files(tmp_path)) == 2 + spool_module.BATCH_MAX)
+    put("z")
+    assert spool.flush() == []
+    assert json.loads((tmp_path / "z-result.json").read_bytes())["fullName"] == "m#z"
+    assert spool.close() == []
+    assert len(spool.sha256) == 3 + spool_module.BATCH_MAX
+
+
+KILLED_WHILE_HOLDING = """
+import os, sys, time
+from pathlib import Path
+
+from pytest_usbgate.evidence import allure_shape as shape
+from pytest_usbgate.evidence import spool as spool_module
+from pytest_usbgate.evidence.spool import Spool
+spool = Spool(Path(sys.argv[1]), shape.plain_result)
+spool.template("t", shape.template("m#", [], [], [], None, None))
+spool.put_built("old-result.json", "t", "u1", "test_old", "test_old", 1, 2, None)
+time.sleep(spool_module.BATCH_S)
+spool.keep_fresh()  # the next test starts: the old result goes to the helper
+spool.put_built("new-result.json", "t", "u2", "test_new", "test_new", 3, 4, None)
+print(spool._proc.pid, flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+def test_a_killed_process_loses_only_the_results_held_since_the_last_test_start(
+    tmp_path: Path,
+) -> None:
+    parent = subprocess.run(
+        [sys.executable, "-c", KILLED_WHILE_HOLDING, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert parent.returncode == -9, parent.stderr
+    assert wait_for(lambda: not running(int(parent.stdout.split()[0])))
+    assert sorted(files(tmp_path)) == ["old-result.json"]
 
 
 def test_write_all_goes_on_after_a_short_write() -> None:

@@ -5,9 +5,11 @@ execution, attachments, globals), with the same names, labels, suites, history i
 statuses, steps and fixtures, and it serves allure's API (`allure.attach`, `allure.step`,
 `allure.dynamic.*`, `allure.global_*`) through allure_commons' hooks; allure-pytest's
 decorators (`@allure.title`, `@allure.feature`, …) still turn into its marks, which are
-read here. Each result is a plain dict built once per test and handed to a `Spool`, whose
-helper process encodes and writes it; a plain test (allure_shape.py) costs still less:
-its few values go to the helper, which builds its result from its parent's template.
+read here. A test's result is a plain dict, made when something needs it (a fixture, a
+step, an attachment, allure.dynamic, a failure, captured output, marks or parameters of
+its own) and handed to a `Spool`, whose helper process encodes and writes it. A plain test
+(allure_shape.py) that passes never needs one: its few values go to the helper, which
+builds its result from its parent's template.
 
 What differs from allure-pytest:
 - each test result is stamped with the gate (epic) and the build (an excluded parameter,
@@ -100,8 +102,12 @@ class AllureListener:
         ]
         self.epic = {"name": "epic", "value": gate}
         self.build = {"name": "build", "value": represent(build_id), "excluded": True}
+        self.item: pytest.Item | None = None  # the test that runs
+        # its result, made when something needs it (a plain test that passes never does)
         self.test: Dict | None = None
-        self.item: pytest.Item | None = None  # the test's, while it runs
+        self.status: str | None = None  # its status so far, and what Allure says of it
+        self.details: Dict | None = None
+        self.start_ms = self.stop_ms = 0
         self.plain: Plain | None = None  # the test's, if it is plain (allure_shape.py)
         self.templates: dict[object, str] = {}  # parent -> its plain tests' template
         self.open: list[Dict] = []  # what a step or an attachment goes into, innermost last
@@ -114,22 +120,35 @@ class AllureListener:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        now = _now_ms()
-        self.test = {
-            "uuid": self.ids(),
-            "name": item.name,
-            "status": None,
-            "start": now,
-            "stop": now,
-            "steps": [],
-            "attachments": [],
-            "parameters": [],
-            "labels": [],
-            "links": [],
-        }
         self.item = item
-        self.plain = None
-        self.open = [self.test]
+        self.status = None
+        self.spool.keep_fresh()  # results held back for a while go before this test runs
+
+    def _result(self, item: pytest.Item) -> Dict:
+        """The result of the running test, `item`, made now if need be: the outermost of
+        what is open."""
+        if self.test is None:
+            self.test = {
+                "uuid": self.ids(),
+                "name": item.name,
+                "status": None,
+                "start": 0,
+                "stop": 0,
+                "steps": [],
+                "attachments": [],
+                "parameters": [],
+                "labels": [],
+                "links": [],
+            }
+            self.open.insert(0, self.test)
+        return self.test
+
+    def _open(self) -> list[Dict]:
+        """What a step or an attachment goes into, innermost last: the test, its
+        fixtures' set-ups and tear-downs, steps."""
+        if self.item is not None:
+            self._result(self.item)
+        return self.open
 
     def phase_done(
         self, item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport
@@ -137,8 +156,7 @@ class AllureListener:
         """A phase's report (the plugin's makereport wrapper calls this, so that a phase
         costs one hook wrapper, not two): the test's status and what it used; after the
         tear-down, the test's result is written."""
-        test = self.test
-        if test is None:
+        if self.item is None:
             return
         status: str = report.outcome
         details: Dict | None = None
@@ -146,22 +164,23 @@ class AllureListener:
             status, details = _status(call, report)
         when = report.when
         if when == "setup":
-            test["status"], test["statusDetails"] = status, details
+            self.status, self.details = status, details
+            self.start_ms = self.stop_ms = round(call.start * 1000)
             self.plain = self._plain_item(item)
             if self.plain is None:
-                self._describe(item, test)
+                self._describe(item, self._result(item))
             if self.containers:
-                self._adopt(item, test)
+                self._adopt(item)
         elif when == "call":
-            test["start"], test["stop"] = round(call.start * 1000), round(call.stop * 1000)
-            if test["status"] == "passed":
-                test["status"], test["statusDetails"] = status, details
+            self.start_ms, self.stop_ms = round(call.start * 1000), round(call.stop * 1000)
+            if self.status == "passed":
+                self.status, self.details = status, details
             if self.containers:
-                self._adopt(item, test)
+                self._adopt(item)
         else:
             failed = status in ("failed", "broken")
-            if failed and test["status"] == "passed":
-                test["status"], test["statusDetails"] = status, details
+            if failed and self.status == "passed":
+                self.status, self.details = status, details
             if self.torn_down:
                 self._close_torn_down(status if failed else "passed", details)
             if self.attach_capture and report.sections:
@@ -171,25 +190,34 @@ class AllureListener:
                     ("stderr", report.capstderr),
                 ):
                     if text:
-                        self._attach(text, name, "text/plain", "txt", self.open)
+                        self._attach(text, name, "text/plain", "txt", self._open())
             self._finish_test()
 
     def _finish_test(self) -> None:
-        test, self.test = self.test, None
-        item, self.item = self.item, None
-        plain, self.plain = self.plain, None
-        self.open = []
-        if test is None:
+        """The test's result goes to the spool: a plain test's values only, if it passed
+        and nothing it did made its result say more (allure_shape.py)."""
+        item, test, plain = self.item, self.test, self.plain
+        if item is None:
             return
-        if plain is not None and item is not None:
-            if _stayed_plain(item, test):  # its result is built by the helper
-                template, function, doc = plain
-                uuid, name = test["uuid"], test["name"]
-                args = (uuid, name, function, test["start"], test["stop"], doc)
-                self.spool.put_built(f"{uuid}-result.json", template, *args)
-                return
-            self._describe(item, test, late=True)
-        self._write_result(test)
+        if (
+            plain is not None
+            and self.status == "passed"
+            and self.details is None
+            and (test is None or _stayed_plain(item, test))
+        ):
+            template, function, doc = plain
+            uuid = self.ids() if test is None else test["uuid"]
+            args = (uuid, item.name, function, self.start_ms, self.stop_ms, doc)
+            self.spool.put_built(f"{uuid}-result.json", template, *args)
+        else:
+            test = self._result(item)
+            if plain is not None:
+                self._describe(item, test, late=True)
+            test["status"], test["statusDetails"] = self.status, self.details
+            test["start"], test["stop"] = self.start_ms, self.stop_ms
+            self._write_result(test)
+        self.item = self.test = self.plain = None
+        self.open = []
 
     def _plain_item(self, item: pytest.Item) -> Plain | None:
         """If the test has no parameters, title or marks of its own, nor links from its
@@ -370,13 +398,15 @@ class AllureListener:
                     after.setdefault("statusDetails", details)
             self.spool.put_json(f"{container['uuid']}-container.json", shape.compact(container))
 
-    def _adopt(self, item: pytest.Item, test: Dict) -> None:
+    def _adopt(self, item: pytest.Item) -> None:
         """The test is a child of each fixture it uses that is set up now."""
         names = set(getattr(item, "fixturenames", ()))
         for argname, container in self.containers.values():
-            children = container["children"]
-            if argname in names and test["uuid"] not in children:
-                children.append(test["uuid"])
+            if argname in names:
+                test = self._result(item)
+                children = container["children"]
+                if test["uuid"] not in children:
+                    children.append(test["uuid"])
 
     def _close(self, item: Dict) -> None:
         """`item` and whatever was opened inside it and left open are done."""
@@ -389,7 +419,7 @@ class AllureListener:
 
     @allure_commons.hookimpl
     def start_step(self, uuid: str, title: str, params: dict[str, Any]) -> None:
-        if not self.open:
+        if not self._open():
             return  # no test, fixture or step to hold it: allure-pytest drops it too
         step = _executable(title)
         step["parameters"] = [{"name": n, "value": v} for n, v in params.items()]
@@ -410,13 +440,13 @@ class AllureListener:
     def attach_data(
         self, body: str | bytes, name: str | None, attachment_type: Any, extension: str | None
     ) -> None:
-        self._attach(body, name, attachment_type, extension, self.open)
+        self._attach(body, name, attachment_type, extension, self._open())
 
     @allure_commons.hookimpl
     def attach_file(
         self, source: str, name: str | None, attachment_type: Any, extension: str | None
     ) -> None:
-        self._attach(Path(source).read_bytes(), name, attachment_type, extension, self.open)
+        self._attach(Path(source).read_bytes(), name, attachment_type, extension, self._open())
 
     @allure_commons.hookimpl
     def global_attach_data(
@@ -457,40 +487,41 @@ class AllureListener:
 
     @allure_commons.hookimpl
     def add_title(self, test_title: str) -> None:
-        if self.test is not None:
-            self.test["name"] = test_title
+        if self.item is not None:
+            self._result(self.item)["name"] = test_title
 
     @allure_commons.hookimpl
     def add_description(self, test_description: str) -> None:
-        if self.test is not None:
-            self.test["description"] = test_description
+        if self.item is not None:
+            self._result(self.item)["description"] = test_description
 
     @allure_commons.hookimpl
     def add_description_html(self, test_description_html: str) -> None:
-        if self.test is not None:
-            self.test["descriptionHtml"] = test_description_html
+        if self.item is not None:
+            self._result(self.item)["descriptionHtml"] = test_description_html
 
     @allure_commons.hookimpl
     def add_link(self, url: str, link_type: str, name: str | None) -> None:
-        if self.test is None:
+        if self.item is None:
             return
+        test = self._result(self.item)
         url = self.link_patterns.get(link_type, "{}").format(url)
-        if all(link["url"] != url for link in self.test["links"]):
-            self.test["links"].append({"type": link_type, "url": url, "name": name or url})
+        if all(link["url"] != url for link in test["links"]):
+            test["links"].append({"type": link_type, "url": url, "name": name or url})
 
     @allure_commons.hookimpl
     def add_label(self, label_type: str, labels: tuple[str, ...]) -> None:
-        if self.test is not None:  # an enum (allure's Severity) as the value it stands for
-            self.test["labels"] += [
+        if self.item is not None:  # an enum (allure's Severity) as the value it stands for
+            self._result(self.item)["labels"] += [
                 {"name": label_type, "value": value.value if isinstance(value, Enum) else value}
                 for value in labels
             ]
 
     @allure_commons.hookimpl
     def add_parameter(self, name: str, value: Any, excluded: bool | None, mode: Any) -> None:
-        if self.test is None:
+        if self.item is None:
             return
-        parameters: list[Dict] = self.test["parameters"]
+        parameters: list[Dict] = self._result(self.item)["parameters"]
         for parameter in parameters:
             if parameter["name"] == name:
                 parameter["value"] = represent(value)
@@ -506,10 +537,12 @@ class AllureListener:
 
     def pytest_keyboard_interrupt(self) -> None:
         """Ctrl-C or SIGTERM: the test the run stopped in is written, broken."""
-        if self.test is not None:
-            if self.test["status"] in (None, "passed"):
-                self.test["status"] = "broken"
-                self.test["statusDetails"] = {"message": "the run stopped during this test"}
+        if self.item is not None:
+            if self.status is None:  # stopped before its set-up ended
+                self.start_ms = self.stop_ms = _now_ms()
+            if self.status in (None, "passed"):
+                self.status = "broken"
+                self.details = {"message": "the run stopped during this test"}
             self._finish_test()
 
     def close(self) -> None:
@@ -552,12 +585,10 @@ def _status(call: pytest.CallInfo[None], report: pytest.TestReport) -> tuple[str
 
 
 def _stayed_plain(item: pytest.Item, test: Dict) -> bool:
-    """Passed, and gave itself no title, description, steps, attachments, parameters,
-    labels or links."""
+    """The test's result, made while it ran, holds nothing of its own: no title,
+    description, steps, attachments, parameters, labels or links."""
     return (
-        test["status"] == "passed"
-        and test["statusDetails"] is None
-        and test["name"] == item.name
+        test["name"] == item.name
         and "description" not in test
         and "descriptionHtml" not in test
         and not (test["steps"] or test["attachments"] or test["parameters"])

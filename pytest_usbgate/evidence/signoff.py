@@ -136,13 +136,15 @@ def write_signoff(
     sealed: bool = True,
     known: Mapping[str, str] | None = None,
 ) -> None:
-    """signoff.md, the manifest over the folder, signoff.json, and (sealed) its hash.
+    """signoff.md, and signoff.json with (sealed) the manifest over the folder and a
+    file holding its hash.
 
-    An unsealed sign-off (a run still going) has no hash file, so it never verifies; it is
-    not forced to disk (fsync), since a machine that stops leaves no PASS either way.
+    An unsealed sign-off (a run still going) vouches for nothing yet: no manifest, no hash
+    file, so it never verifies; it is not forced to disk (fsync), since a machine that
+    stops leaves no PASS either way.
     """
     write_atomic(gate_dir / MARKDOWN, markdown(doc, records), fsync=sealed)
-    doc["manifest"] = manifest(gate_dir, known)
+    doc["manifest"] = manifest(gate_dir, known) if sealed else {}
     write_json(gate_dir / SIGNOFF, doc, fsync=sealed)
     if sealed:
         write_atomic(gate_dir / SIDECAR, f"{sha256_file(gate_dir / SIGNOFF)}  {SIGNOFF}\n")

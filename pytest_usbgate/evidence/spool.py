@@ -9,11 +9,20 @@ every file written, so a manifest need not read them back. A helper that has gon
 is replaced by writing in the parent: no file is ever dropped. Frames already in the pipe
 survive the parent being killed: the helper writes them before it sees end of file.
 
+Files built from a template (`put_built`: a plain test's Allure result) are held back and
+handed over together: one frame for many tests, not one each (bench/RESULTS.md, session
+22). They go when BATCH_MAX are held, at a flush or the close, and when the caller says
+that a new test starts (`keep_fresh`) and the first of them was put BATCH_S before. A
+process killed outright (SIGKILL, a crash) so loses at most the plain results of the tests
+that ended in the BATCH_S before the test it was killed in started; a stopped run
+(Ctrl-C, SIGTERM) loses nothing.
+
 This is the parent's side; the helper is spool_writer.py.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import json
@@ -22,6 +31,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, cast
@@ -41,6 +51,8 @@ from pytest_usbgate.evidence.spool_writer import (
 )
 
 F_SETPIPE_SZ: Final = 1031  # Linux fcntl
+BATCH_MAX: Final = 32  # built files held back at most (a flush waits for the last ones)
+BATCH_S: Final = 0.2  # how long the first of them may wait for a test to start
 
 
 class Spool:
@@ -55,6 +67,9 @@ class Spool:
         self.errors: list[str] = self._here.errors
         self.sha256: dict[str, str] = self._here.written  # every file written, as of the last flush
         self._lock = threading.Lock()  # one frame at a time, whichever thread attaches
+        # put_built's documents not handed over yet, and since when (time.monotonic())
+        self._held: collections.deque[tuple[str, str, tuple[Any, ...]]] = collections.deque()
+        self._held_since = 0.0
         self._proc: subprocess.Popen[bytes] | None = None
         # the helper pauses between reads; a byte here, or closing it, ends its pause
         wake, self._wake = os.pipe()
@@ -112,11 +127,31 @@ class Spool:
         self._send(TEMPLATE, name, marshal.dumps(value))
 
     def put_built(self, name: str, template: str, *args: Any) -> None:
-        """Hand over a JSON document for the helper to build, `build(template's value,
-        *args)`: it costs this process the arguments only (plain values)."""
+        """A JSON document for the helper to build, `build(template's value, *args)`: it
+        costs this process the arguments only (plain values). Held back with others (see
+        the module text)."""
         if self._here.build is None:
             raise TypeError("put_built: this spool has no builder")
-        self._send(BUILT, name, marshal.dumps((template, args)))
+        held = self._held
+        if not held:
+            self._held_since = time.monotonic()
+        held.append((name, template, args))
+        if len(held) >= BATCH_MAX or self._proc is None:  # no helper: no reason to wait
+            self._hand_over_held()
+
+    def keep_fresh(self) -> None:
+        """A new test starts: what was held back for BATCH_S goes now."""
+        if self._held and time.monotonic() - self._held_since >= BATCH_S:
+            self._hand_over_held()
+
+    def _hand_over_held(self) -> None:
+        """What put_built holds, as one frame (any thread: each document is taken once)."""
+        docs = []
+        with contextlib.suppress(IndexError):
+            while True:
+                docs.append(self._held.popleft())
+        if docs:
+            self._send(BUILT, "", marshal.dumps(docs))
 
     def _send(self, kind: int, name: str, body: bytes) -> None:
         packet = frame(name, body, kind)
@@ -131,6 +166,7 @@ class Spool:
 
     def flush(self) -> list[str]:
         """Wait until every file handed over is written; the write errors so far."""
+        self._hand_over_held()
         with self._lock:
             if self._proc is not None:
                 try:
@@ -149,6 +185,7 @@ class Spool:
 
     def close(self) -> list[str]:
         """Write what is left, stop the helper; all write errors."""
+        self._hand_over_held()
         with self._lock:
             if self._proc is not None:
                 proc, self._proc = self._proc, None

@@ -1,9 +1,10 @@
 """The spool's helper process (see spool.py): reads framed files on its standard input,
 writes each one atomically, answers each flush with what it wrote.
 
-A file is sent as its bytes, as a document to write as JSON, or as the arguments of a
-builder function that makes the document from a template sent once before (many files
-that share most of their content cost the sender a few values each).
+A file is sent as its bytes, or as a document to write as JSON; many files that share
+most of their content are sent together, each as the arguments of a builder function that
+makes its document from a template sent once before (they cost the sender a few values
+each).
 
 Kept to the few standard modules it needs, since a gate run waits on its start-up:
 `python -I -S spool_writer.py FOLDER [WAKE_FD [BUILDER_FILE FUNCTION]]`; the builder's
@@ -31,10 +32,12 @@ if TYPE_CHECKING:
 
 HEADER: Final = struct.Struct(">BII")  # kind, name length, body length
 # kinds: answer now; bytes as they are; marshal -> JSON text; a template to keep, not a
-# file; marshal of (template name, arguments) -> builder(template, *arguments) -> JSON text
+# file; marshal of [(file name, template name, arguments), …] -> for each file,
+# builder(template, *arguments) -> JSON text
 FLUSH, FILE, JSON_DOC, TEMPLATE, BUILT = range(5)
 FLUSH_FRAME: Final = HEADER.pack(FLUSH, 0, 0)
 PIPE_BYTES: Final = 1 << 20
+ERRORS: Final = (OSError, ValueError, EOFError, TypeError, KeyError)  # a frame's, not ours
 # After a read that emptied the pipe, the helper waits this long before reading again,
 # so that the files of several tests arrive together: one wake-up for them, not one each.
 # A frame waiting in the pipe survives the parent. A byte (or end of file) on the wake
@@ -91,8 +94,9 @@ def write_all(write: Callable[[bytes | memoryview], int | None], data: bytes) ->
 
 
 def failure(folder: str | os.PathLike[str], name: str, exc: Exception) -> str:
+    """One line: the file (the folder, for a frame of many files) and what went wrong."""
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return f"{os.path.join(folder, name)}: {reason}"
+    return f"{os.path.join(folder, name) if name else os.fspath(folder)}: {reason}"
 
 
 def frame(name: str, body: bytes, kind: int = FILE) -> bytes:
@@ -105,14 +109,13 @@ def json_text(doc: object) -> bytes:
     return json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
 
 
-def built(build: Builder | None, templates: dict[str, Any], body: bytes) -> bytes:
-    """The JSON text of a BUILT frame's document."""
-    name, args = marshal.loads(body)
+def built(build: Builder | None, templates: dict[str, Any], template: str, args: Any) -> bytes:
+    """The JSON text of one of a BUILT frame's documents."""
     if build is None:
         raise ValueError("no builder to build it with")
-    if name not in templates:
-        raise ValueError(f"no template {name!r} sent before it")
-    return json_text(build(templates[name], *args))
+    if template not in templates:
+        raise ValueError(f"no template {template!r} sent before it")
+    return json_text(build(templates[template], *args))
 
 
 class Files:
@@ -127,17 +130,25 @@ class Files:
         self.errors: list[str] = []
 
     def take(self, kind: int, name: str, body: bytes) -> None:
-        """Write the file a frame stands for (a template is kept: it is no file)."""
+        """Write the files a frame stands for (a template is kept: it is no file)."""
         try:
             if kind == TEMPLATE:
                 self.templates[name] = marshal.loads(body)
-                return
-            if kind == JSON_DOC:
-                body = json_text(marshal.loads(body))
             elif kind == BUILT:
-                body = built(self.build, self.templates, body)
+                for file_name, template, args in marshal.loads(body):
+                    self._new(file_name, None, template, args)
+            else:
+                self._new(name, json_text(marshal.loads(body)) if kind == JSON_DOC else body)
+        except ERRORS as exc:
+            self.errors.append(failure(self.folder, name, exc))
+
+    def _new(self, name: str, body: bytes | None, template: str = "", args: Any = ()) -> None:
+        """Make file `name`: `body`, or (None) the document built from `template`."""
+        try:
+            if body is None:
+                body = built(self.build, self.templates, template, args)
             write_new(self.folder, name, body)
-        except (OSError, ValueError, EOFError, TypeError, KeyError) as exc:
+        except ERRORS as exc:
             self.errors.append(failure(self.folder, name, exc))
         else:
             self.written[name] = hashlib.sha256(body).hexdigest()
