@@ -356,7 +356,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     not be written goes to the controller."""
     output: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
     if output is not None and (spool := _sealed_allure(session_state(session.config))):
-        output[EVIDENCE_ERRORS] = spool.flush()
+        output[EVIDENCE_ERRORS] = spool.end()
 
 
 class PhaseHooks:

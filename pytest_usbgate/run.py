@@ -142,11 +142,11 @@ class GateRun:
 
     def finish(self, spool: Spool | None = None) -> GateResult:
         """The verdict and the sealed sign-off, once `spool` has written everything it
-        was handed (a file it could not write makes the run INCOMPLETE). The manifest
-        takes the spool's hashes for its files rather than reading them back."""
+        was handed and ended (a file it could not write makes the run INCOMPLETE). The
+        manifest takes the spool's hashes for its files rather than reading them back."""
         written: dict[str, str] = {}
         if spool is not None:
-            self.evidence_errors += spool.flush()
+            self.evidence_errors += spool.end()
             if spool.folder.is_relative_to(self.gate_dir):
                 folder = spool.folder.relative_to(self.gate_dir).as_posix()
                 written = {f"{folder}/{name}": h for name, h in spool.sha256.items()}

@@ -193,6 +193,23 @@ def test_files_handed_over_survive_the_parent_being_killed(tmp_path: Path) -> No
     assert len(written) == 300 and set(written.values()) == {b"x" * 2000}
 
 
+def test_end_waits_for_every_file_then_lets_the_helper_go(tmp_path: Path) -> None:
+    """end(): all written and hashed; the helper exits by itself while this process goes
+    on; later files are written here; close() reaps the helper."""
+    spool = Spool(tmp_path)
+    helper = spool._proc
+    assert helper is not None
+    for i in range(50):
+        spool.put(f"{i:02d}.json", b"x")
+    assert spool.end() == []
+    assert len(files(tmp_path)) == 50 and len(spool.sha256) == 50
+    assert wait_for(lambda: helper.poll() is not None)
+    spool.put("late.json", b"y")
+    assert (tmp_path / "late.json").read_bytes() == b"y"  # at once: written here
+    assert spool.sha256["late.json"] == sha256(b"y")
+    assert spool.close() == [] and helper.returncode == 0
+
+
 def test_write_file_is_atomic_and_plain(tmp_path: Path) -> None:
     write_file(tmp_path, "a.json", b"1")
     write_file(tmp_path, "a.json", b"22")

@@ -5,7 +5,9 @@ The parent hands each file over a pipe as one frame; the helper makes it (a new 
 one write: spool_writer.write_new) in arrival order, on a CPU nothing else wants
 (SCHED_IDLE): the files never take a CPU from the tests. `flush()` returns once every file
 handed over so far is written, with any write errors; `sha256` then holds the hash of
-every file written, so a manifest need not read them back. A helper that has gone away
+every file written, so a manifest need not read them back. `end()` does the same and lets
+the helper go (it exits while the run goes on: `close()` reaps it); any later file is
+written in the parent. A helper that has gone away
 is replaced by writing in the parent: no file is ever dropped. Frames already in the pipe
 survive the parent being killed: the helper writes them before it sees end of file.
 
@@ -71,6 +73,7 @@ class Spool:
         self._held: collections.deque[tuple[str, str, tuple[Any, ...]]] = collections.deque()
         self._held_since = 0.0
         self._proc: subprocess.Popen[bytes] | None = None
+        self._exiting: subprocess.Popen[bytes] | None = None  # ended, not yet reaped
         # the helper pauses between reads; a byte here, or closing it, ends its pause
         wake, self._wake = os.pipe()
         helper = [sys.executable, "-I", "-S", spool_writer.__file__, str(folder), str(wake)]
@@ -183,20 +186,29 @@ class Spool:
         self.sha256.update(reply["sha256"])
         self.errors.extend(reply["errors"])
 
-    def close(self) -> list[str]:
-        """Write what is left, stop the helper; all write errors."""
+    def end(self) -> list[str]:
+        """Hand over what is left and wait until the helper has written it all: all write
+        errors. The helper then exits, while this process goes on (close() reaps it);
+        files put after this are written here."""
         self._hand_over_held()
         with self._lock:
             if self._proc is not None:
-                proc, self._proc = self._proc, None
+                self._exiting, self._proc = self._proc, None
                 with contextlib.suppress(OSError, ValueError):
                     self._pipe.close()
                 os.close(self._wake)
                 with contextlib.suppress(OSError, ValueError):
                     self._take(self._replies.readline())
                 self._replies.close()
-                proc.wait()
             return list(self.errors)
+
+    def close(self) -> list[str]:
+        """end(), and the helper's exit waited for: all write errors."""
+        errors = self.end()
+        if self._exiting is not None:
+            self._exiting.wait()
+            self._exiting = None
+        return errors
 
     def _lost_helper(self) -> None:
         proc, self._proc = self._proc, None
