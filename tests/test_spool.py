@@ -430,6 +430,18 @@ def test_built_documents_are_held_back_until_a_test_starts_late_enough(
     assert len(spool.sha256) == 3 + spool_module.BATCH_MAX
 
 
+def test_hurry_hands_over_what_is_held(tmp_path: Path) -> None:
+    """After the last test: what is held goes to the helper, which writes it at once."""
+    spool = Spool(tmp_path, shape.plain_result)
+    spool.template("t", shape.template("m#", [], [], [], None, None))
+    spool.put_built("a-result.json", "t", "a", "a", "a", 1, 2, None)
+    time.sleep(0.1)
+    assert files(tmp_path) == {}
+    spool.hurry()
+    assert wait_for(lambda: list(files(tmp_path)) == ["a-result.json"])
+    assert spool.close() == []
+
+
 KILLED_WHILE_HOLDING = """
 import os, sys, time
 from pathlib import Path

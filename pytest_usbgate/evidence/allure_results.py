@@ -115,6 +115,11 @@ class AllureListener:
         # id(FixtureDef) -> (fixture name, its container), while the fixture is set up
         self.containers: dict[int, tuple[str, Dict]] = {}
         self.torn_down: list[Dict] = []  # containers closed in this teardown, written after it
+        self.last: pytest.Item | None = None  # the session's last test
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.last = session.items[-1] if session.items else None
 
     # --- pytest: a test's life ---------------------------------------------------------
 
@@ -216,6 +221,8 @@ class AllureListener:
             test["status"], test["statusDetails"] = self.status, self.details
             test["start"], test["stop"] = self.start_ms, self.stop_ms
             self._write_result(test)
+        if item is self.last:
+            self.spool.hurry()  # the writer starts on the last results while pytest ends
         self.item = self.test = self.plain = None
         self.open = []
 

@@ -147,6 +147,18 @@ class Spool:
         if self._held and time.monotonic() - self._held_since >= BATCH_S:
             self._hand_over_held()
 
+    def hurry(self) -> None:
+        """Hand over what is held, and the helper writes it at once (no pause first): the
+        caller is about to wait for it (the last test has ended)."""
+        self._hand_over_held()
+        with self._lock:
+            if self._proc is not None:
+                self._wake_helper()
+
+    def _wake_helper(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._wake, b"!")
+
     def _hand_over_held(self) -> None:
         """What put_built holds, as one frame (any thread: each document is taken once)."""
         docs = []
@@ -174,8 +186,7 @@ class Spool:
             if self._proc is not None:
                 try:
                     write_all(self._pipe.write, FLUSH_FRAME)
-                    with contextlib.suppress(BlockingIOError):
-                        os.write(self._wake, b"!")
+                    self._wake_helper()
                     self._take(self._replies.readline())
                 except (OSError, ValueError):
                     self._lost_helper()
