@@ -7,17 +7,17 @@ one write: spool_writer.write_new) in arrival order, on a CPU nothing else wants
 handed over so far is written, with any write errors; `sha256` then holds the hash of
 every file written, so a manifest need not read them back. `end()` does the same and lets
 the helper go (it exits while the run goes on: `close()` reaps it); any later file is
-written in the parent. A helper that has gone away
-is replaced by writing in the parent: no file is ever dropped. Frames already in the pipe
-survive the parent being killed: the helper writes them before it sees end of file.
+written in the parent. A helper that has gone away is replaced by writing in the parent:
+no file is ever dropped. Frames already in the pipe survive the parent being killed: the
+helper writes them before it sees end of file.
 
 Files built from a template (`put_built`: a plain test's Allure result) are held back and
 handed over together: one frame for many tests, not one each (bench/RESULTS.md, session
-22). They go when BATCH_MAX are held, at a flush or the close, and when the caller says
-that a new test starts (`keep_fresh`) and the first of them was put BATCH_S before. A
-process killed outright (SIGKILL, a crash) so loses at most the plain results of the tests
-that ended in the BATCH_S before the test it was killed in started; a stopped run
-(Ctrl-C, SIGTERM) loses nothing.
+22). They go when BATCH_MAX are held; when the caller says that a new test starts
+(`keep_fresh`) and the first of them was put BATCH_S before; when it says that no test is
+left (`hurry`); and at a flush, the end or the close. A process killed outright (SIGKILL,
+a crash) so loses at most the plain results of the tests that ended in the BATCH_S before
+the test it was killed in started; a stopped run (Ctrl-C, SIGTERM) loses nothing.
 
 This is the parent's side; the helper is spool_writer.py.
 """
