@@ -205,9 +205,7 @@ class Spool:
         with self._lock:
             if self._proc is not None:
                 self._exiting, self._proc = self._proc, None
-                with contextlib.suppress(OSError, ValueError):
-                    self._pipe.close()
-                os.close(self._wake)
+                self._end_input()
                 with contextlib.suppress(OSError, ValueError):
                     self._take(self._replies.readline())
                 self._replies.close()
@@ -221,12 +219,16 @@ class Spool:
             self._exiting = None
         return errors
 
+    def _end_input(self) -> None:
+        """No more frames, and no more pauses: the helper sees end of file."""
+        with contextlib.suppress(OSError, ValueError):
+            self._pipe.close()
+        os.close(self._wake)
+
     def _lost_helper(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self._pipe.close()
-            os.close(self._wake)
+            self._end_input()
             proc.kill()
             proc.wait()
             with contextlib.suppress(OSError, ValueError):
