@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
-from pytest_usbgate.measure.analysis import analyze
-from pytest_usbgate.measure.stimulus import Stimulus
-from pytest_usbgate.measure.synthetic import through_cable
+from pytest_usbgate.audio.analysis import analyze
+from pytest_usbgate.audio.stimulus import Stimulus
+from pytest_usbgate.audio.synthetic import through_cable
 
 RATE = 48000
 

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from pytest_usbgate.measure.analysis import analyze
-from pytest_usbgate.measure.glitch import find_glitches, fit_blocks
-from pytest_usbgate.measure.stimulus import Stimulus
-from pytest_usbgate.measure.synthetic import through_cable
+from pytest_usbgate.audio.analysis import analyze
+from pytest_usbgate.audio.glitch import find_glitches, fit_blocks
+from pytest_usbgate.audio.stimulus import Stimulus
+from pytest_usbgate.audio.synthetic import through_cable
 
 RATE, TONE_HZ, PEAK = 48000, 997.0, 10 ** (-1 / 20)
 NOISE_SIGMA = 10 ** (-100 / 20) / np.sqrt(2)

@@ -19,13 +19,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from pytest_usbgate.io.audio import rig_audio
-from pytest_usbgate.measure.analysis import analyze
-from pytest_usbgate.rig import load_rig
+from pytest_usbgate.audio.analysis import analyze
+from pytest_usbgate.audio.stream import rig_audio
+from pytest_usbgate.config.rig import load_rig
 from pytest_usbgate.sim.jack_server import client_env
 from pytest_usbgate.sim.session import SimSession, plan
 
-RIG = Path(__file__).resolve().parent.parent / "pytest_usbgate" / "rigs" / "sim.toml"
+RIG = Path(__file__).resolve().parent.parent / "pytest_usbgate" / "config" / "rigs" / "sim.toml"
 READING = re.compile(r"^\s*([0-9.]+) frames\s+([0-9.]+) ms")
 
 

@@ -17,12 +17,12 @@ import statistics
 import time
 from pathlib import Path
 
-from pytest_usbgate.io.midi import MidiPorts, PortSpec, _PingPong, rig_midi, round_trip
-from pytest_usbgate.measure.midi_loop import encode_tag
-from pytest_usbgate.rig import load_rig
+from pytest_usbgate.config.rig import load_rig
+from pytest_usbgate.midi.loop import encode_tag
+from pytest_usbgate.midi.ports import MidiPorts, PortSpec, _PingPong, rig_midi, round_trip
 from pytest_usbgate.sim.session import SimSession, plan
 
-RIG = Path(__file__).resolve().parent.parent / "pytest_usbgate" / "rigs" / "sim.toml"
+RIG = Path(__file__).resolve().parent.parent / "pytest_usbgate" / "config" / "rigs" / "sim.toml"
 ROUNDS = 16_000  # tags are 14 bits
 
 

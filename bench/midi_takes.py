@@ -19,9 +19,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from pytest_usbgate.config.rig import load_rig
 from pytest_usbgate.errors import InfrastructureError
-from pytest_usbgate.io.midi import rig_midi, round_trip
-from pytest_usbgate.rig import load_rig
+from pytest_usbgate.midi.ports import rig_midi, round_trip
 from pytest_usbgate.sim.session import SimSession, plan
 
 RIG = Path(__file__).resolve().parent.parent / "rigs" / "sim.toml"

@@ -12,10 +12,10 @@ import statistics
 import time
 from pathlib import Path
 
-from pytest_usbgate.rig import load_rig
+from pytest_usbgate.config.rig import load_rig
 from pytest_usbgate.sim.session import SimSession, plan
 
-RIG = Path(__file__).resolve().parent.parent / "pytest_usbgate" / "rigs" / "sim.toml"
+RIG = Path(__file__).resolve().parent.parent / "pytest_usbgate" / "config" / "rigs" / "sim.toml"
 
 
 def main() -> None:

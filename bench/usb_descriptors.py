@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from pytest_usbgate.measure.usb_descriptors import parse_descriptors
 from pytest_usbgate.sim.usb.descriptors import scarlett_4i4_gen4
+from pytest_usbgate.usb.descriptors import parse_descriptors
 
 TESTS = Path(__file__).resolve().parent.parent / "tests" / "test_usb_descriptors.py"
 

@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_usbgate.io.plug_cycles import plug_cycles
-from pytest_usbgate.io.usb_host import list_devices
 from pytest_usbgate.sim.preload import ensure_preloaded
 from pytest_usbgate.sim.usb.injector import ENUMERATION_S, SimReplug
 from pytest_usbgate.sim.usb.testbed import Testbed
+from pytest_usbgate.usb.host import list_devices
+from pytest_usbgate.usb.plug_cycles import plug_cycles
 
 MODEL = "focusrite-scarlett-4i4-gen4"
 

@@ -3,12 +3,11 @@
 The public surface for gate tests and tools; the plugin itself is `pytest_usbgate.plugin`.
 """
 
-from pytest_usbgate.catalog import builtin_catalog
-from pytest_usbgate.checker import Criteria, CriterionFailed
-from pytest_usbgate.criteria import CriterionDef, Limit, Record, Verdict
+from pytest_usbgate.config.catalog import builtin_catalog
+from pytest_usbgate.config.rig import Rig, load_rig
 from pytest_usbgate.errors import ConfigError, InfrastructureError, UsbgateError
-from pytest_usbgate.gates import GATES
-from pytest_usbgate.rig import Rig, load_rig
+from pytest_usbgate.gate.checker import Criteria, CriterionFailed
+from pytest_usbgate.gate.criteria import GATES, CriterionDef, Limit, Record, Verdict
 
 __all__ = [
     "GATES",

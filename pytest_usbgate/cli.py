@@ -10,12 +10,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pytest_usbgate import cli_audio, cli_kernel, cli_usb
-from pytest_usbgate.catalog import builtin_catalog
+from pytest_usbgate.audio import cli as audio_cli
+from pytest_usbgate.config.catalog import builtin_catalog
+from pytest_usbgate.config.rig import load_rig
 from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.evidence.signoff import verify
-from pytest_usbgate.rig import load_rig
 from pytest_usbgate.sim.faults import catalog_lines
+from pytest_usbgate.usb import cli as usb_cli
 
 
 def _rig_validate(args: argparse.Namespace) -> int:
@@ -87,9 +88,8 @@ def parser() -> argparse.ArgumentParser:
     faults = commands.add_parser("faults", help="list the sim rig's fault catalog")
     faults.set_defaults(run=_faults)
 
-    cli_audio.add_commands(commands)
-    cli_usb.add_commands(commands)
-    cli_kernel.add_commands(commands)
+    audio_cli.add_commands(commands)
+    usb_cli.add_commands(commands)
     return top
 
 

@@ -18,25 +18,27 @@ from typing import Any, Final, cast
 
 import pytest
 
-from pytest_usbgate.criteria import Record
+from pytest_usbgate.audio.fixtures import audio_loopback  # noqa: F401  (fixtures)
+from pytest_usbgate.config.rig import Rig, load_rig, resolve_rig
 from pytest_usbgate.errors import ConfigError
-from pytest_usbgate.evidence import allure_results, build
-from pytest_usbgate.evidence.allure_labels import attach_json
+from pytest_usbgate.evidence import allure, build
 from pytest_usbgate.evidence.signoff import SIGNOFF
-from pytest_usbgate.evidence.spool import Spool
-from pytest_usbgate.fixtures import (  # noqa: F401  (fixtures)
-    SIM_FIXTURES,
-    audio_loopback,
-    criteria,
-    gate,
-    midi_identity,
-    midi_loopback,
-    rig,
-    rig_sim,
-    serial_port,
-    sim,
+from pytest_usbgate.gate.criteria import GATES, Record
+from pytest_usbgate.gate.summary import summary_lines
+from pytest_usbgate.midi.fixtures import midi_identity, midi_loopback  # noqa: F401
+from pytest_usbgate.session.fixtures import criteria, gate, rig  # noqa: F401
+from pytest_usbgate.session.run import GateRun, prepare_gate_dir
+from pytest_usbgate.session.state import (
+    ITEM_RECORDS,
+    STATE,
+    SessionState,
+    item_gate,
+    session_state,
 )
-from pytest_usbgate.fixtures_usb import (  # noqa: F401  (fixtures)
+from pytest_usbgate.sim.faults import catalog_lines, parse_faults
+from pytest_usbgate.sim.fixtures import SIM_FIXTURES, rig_sim, serial_port, sim  # noqa: F401
+from pytest_usbgate.sim.preload import forget_inherited_testbed, reexec, reexec_command
+from pytest_usbgate.usb.fixtures import (  # noqa: F401  (fixtures)
     kernel_log,
     keylab_mkii,
     plug_injector,
@@ -44,23 +46,9 @@ from pytest_usbgate.fixtures_usb import (  # noqa: F401  (fixtures)
     usb_device,
     usb_devices,
 )
-from pytest_usbgate.gates import GATES
-from pytest_usbgate.rig import Rig, load_rig, resolve_rig
-from pytest_usbgate.run import GateRun, prepare_gate_dir
-from pytest_usbgate.sim.faults import catalog_lines, parse_faults
-from pytest_usbgate.sim.preload import forget_inherited_testbed, reexec, reexec_command
-from pytest_usbgate.state import (
-    ITEM_RECORDS,
-    STATE,
-    SessionState,
-    item_gate,
-    session_state,
-)
-from pytest_usbgate.summary import summary_lines
 
 PROP_RECORDS: Final = "usbgate.criteria"
 PROP_OUTCOME: Final = "usbgate.outcome"
-EVIDENCE_ERRORS: Final = "usbgate.evidence_errors"
 EARLY_RIG = pytest.StashKey[Rig]()
 _NON_FAILURES: Final = (AssertionError, pytest.fail.Exception)
 
@@ -158,8 +146,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
     def drop_this_run() -> None:
         """The next process starts the run afresh: nothing of this one stays behind."""
-        if state.allure is not None:
-            state.allure.spool.close()
         if state.run is not None:
             state.run.discard()
         reporter = session.config.pluginmanager.getplugin("terminalreporter")
@@ -220,8 +206,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker_input is not None:  # xdist worker: the controller decided where evidence goes
         shared = worker_input["usbgate"]
         state.build_id = shared["build_id"]
-        _start_allure(config, state, Path(shared["allure_dir"]))
-        config.pluginmanager.register(PhaseHooks(state.allure, None), "usbgate-phases")
+        _route_allure(config, state, Path(shared["allure_dir"]), clean=False)
+        config.pluginmanager.register(PhaseHooks(state.build_id), "usbgate-phases")
         return
 
     state.build_id = _build_id(config)
@@ -231,7 +217,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not reports_dir.is_absolute():
         reports_dir = config.invocation_params.dir / reports_dir
     gate_dir = prepare_gate_dir(reports_dir, state.build_id, gate_name)
-    _start_allure(config, state, _allure_dir(config) or gate_dir / "allure-results")
+    given = getattr(config.option, "allure_report_dir", None)
+    clean = bool(given) and bool(getattr(config.option, "clean_alluredir", False))
+    _route_allure(config, state, Path(given) if given else gate_dir / "allure-results", clean)
     state.run = GateRun(
         gate=gate_name,
         rig=loaded,
@@ -241,36 +229,21 @@ def pytest_configure(config: pytest.Config) -> None:
         executor=build.executor(os.environ, state.build_id),
     )
     state.run.begin()
-    config.pluginmanager.register(GateController(state.run, state.allure), "usbgate-controller")
+    config.pluginmanager.register(GateController(state.run, state.build_id), "usbgate-controller")
     _interrupt_on_sigterm(config)
 
 
-def _allure_dir(config: pytest.Config) -> Path | None:
-    """A --alluredir given with --gate: the gate's results go there (cleaned first when
-    --clean-alluredir says so), written by us rather than by allure-pytest's logger."""
-    given = getattr(config.option, "allure_report_dir", None)
-    if not given:
-        return None
-    config.option.allure_report_dir = None  # allure-pytest's own configure stands aside
-    folder = Path(given).absolute()
-    if getattr(config.option, "clean_alluredir", False):
+def _route_allure(config: pytest.Config, state: SessionState, folder: Path, clean: bool) -> None:
+    """allure-pytest writes this run's results to `folder` (the gate folder's
+    allure-results, or an explicit --alluredir). Cleaning it is done here, before the
+    controller writes its metadata files there, never by allure-pytest after them."""
+    folder = folder.absolute()
+    if clean:
         shutil.rmtree(folder, ignore_errors=True)
-    return folder
-
-
-def _start_allure(config: pytest.Config, state: SessionState, folder: Path) -> None:
-    assert state.gate is not None and state.build_id is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    config.option.allure_report_dir = str(folder)
+    config.option.clean_alluredir = False
     state.allure_dir = folder
-    state.allure = allure_results.start(config, folder, gate=state.gate, build_id=state.build_id)
-
-
-def _sealed_allure(state: SessionState) -> Spool | None:
-    """The Allure results with nothing left open (a stopped test, fixtures still set
-    up): their spool, for the sign-off or the controller to flush."""
-    if state.allure is None:
-        return None
-    state.allure.close()
-    return state.allure.spool
 
 
 def _build_id(config: pytest.Config) -> str:
@@ -348,91 +321,67 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """An xdist worker's evidence is on disk before it reports itself finished; what could
-    not be written goes to the controller."""
-    output: dict[str, Any] | None = getattr(session.config, "workeroutput", None)
-    if output is not None and (spool := _sealed_allure(session_state(session.config))):
-        output[EVIDENCE_ERRORS] = spool.end()
+    epic = allure.gate_label(state.gate)
+    for item in keep:
+        item.add_marker(epic)
 
 
 class PhaseHooks:
-    """A gate run's hook on each phase of each test, in the process that runs the tests
-    (the only one, or an xdist worker); registered for gate runs only, so that other runs
-    pay nothing per test.
+    """A gate run's hooks on each test, in the process that runs the tests (the only one,
+    or an xdist worker); registered for gate runs only, so that other runs pay nothing.
 
-    Each phase's records, and whether a failure was a failure or a breakage, go on its
-    report: reports travel from xdist workers to the controller. After the call, the
-    test's records so far go to Allure as one attachment. Then the Allure listener, if
-    any, takes the report, and so does `tally` when the controller is this process (one
-    hook per phase, not one here and one for the controller's logreport)."""
+    Each test gets the build as an excluded Allure parameter. Each phase's records, and
+    whether a failure was a failure or a breakage, go on its report: reports travel from
+    xdist workers to the controller. After the call, the test's records go to Allure as
+    one attachment."""
 
-    def __init__(
-        self,
-        listener: allure_results.AllureListener | None,
-        tally: Callable[[pytest.TestReport], None] | None,
-    ) -> None:
-        self.listener = listener
-        self.tally = tally
+    def __init__(self, build_id: str) -> None:
+        self.build_id = build_id
+
+    @pytest.hookimpl(wrapper=True, trylast=True)  # inside allure-pytest's: its test is open
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        allure.stamp_build(self.build_id)  # before any set-up, which may skip the test
+        return (yield)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        # `in`, not stash.get: most tests keep no records, and a miss would raise a KeyError
-        if ITEM_RECORDS in item.stash and (kept := item.stash[ITEM_RECORDS]).records:
+        kept = item.stash.get(ITEM_RECORDS, None)
+        if kept is not None and kept.records:
             new = kept.take_new()
             if new:
                 report.user_properties.append((PROP_RECORDS, [r.to_dict() for r in new]))
             if call.when == "call":
-                attach_json("criteria", [r.to_dict() for r in kept.records])
+                allure.attach_json("criteria", [r.to_dict() for r in kept.records])
         if call.excinfo is not None and report.failed:
             failed = report.when == "call" and isinstance(call.excinfo.value, _NON_FAILURES)
             message = call.excinfo.exconly().splitlines()[0][:300]
             report.user_properties.append(
                 (PROP_OUTCOME, {"kind": "failed" if failed else "broken", "message": message})
             )
-        if self.listener is not None:
-            self.listener.phase_done(item, call, report)
-        # a set-up or tear-down that passed and kept nothing says nothing to the tally
-        tally = self.tally
-        if tally is not None and (
-            call.when == "call" or report.outcome != "passed" or report.user_properties
-        ):
-            tally(report)
         return report
-
-
-class WorkerReports:
-    """On the controller of an xdist run: each report a worker sends, tallied."""
-
-    def __init__(self, tally: Callable[[pytest.TestReport], None]) -> None:
-        self.tally = tally
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        self.tally(report)
 
 
 class GateController:
     """Registered on the controller of a gate run only: gathers what the workers (or this
     process) report, ends the run, sets the exit status, prints the summary."""
 
-    def __init__(self, run: GateRun, listener: allure_results.AllureListener | None) -> None:
+    def __init__(self, run: GateRun, build_id: str) -> None:
         self.run = run
-        self.listener = listener
+        self.build_id = build_id
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """Where the tests run: in xdist's workers (its distributed session is registered),
-        whose reports come here, or in this process."""
-        plugins = session.config.pluginmanager
-        if plugins.has_plugin("dsession"):
-            plugins.register(WorkerReports(self.tally), "usbgate-reports")
-        else:
-            plugins.register(PhaseHooks(self.listener, self.tally), "usbgate-phases")
+        """The tests run here unless xdist's workers run them (its session is registered)."""
+        if not session.config.pluginmanager.has_plugin("dsession"):
+            session.config.pluginmanager.register(PhaseHooks(self.build_id), "usbgate-phases")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """One phase's report (from this process or a worker): its records and the test's
+        outcome; a set-up or tear-down that passed and kept nothing says nothing."""
+        if report.when == "call" or report.outcome != "passed" or report.user_properties:
+            self.tally(report)
 
     def tally(self, report: pytest.TestReport) -> None:
         """One phase's report: its records and the test's outcome."""
@@ -454,13 +403,17 @@ class GateController:
                 outcome = {"kind": "broken", "message": last[0][:300]}
             self.run.outcome(outcome["kind"], report.nodeid, outcome["message"])
 
+    def pytest_internalerror(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """pytest itself stopped (allure-pytest could not write a result, say)."""
+        self.run.interrupted = self.run.interrupted or (
+            f"pytest internal error: {excinfo.exconly().splitlines()[-1][:300]}"
+        )
+
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         self.run.interrupted = self.run.interrupted or "KeyboardInterrupt"
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: object) -> None:
-        output = getattr(node, "workeroutput", None) or {}
-        self.run.evidence_errors += output.get(EVIDENCE_ERRORS, [])
         if error:
             self.run.interrupted = (
                 self.run.interrupted or f"xdist worker {node.gateway.id} went down: {error}"
@@ -470,7 +423,7 @@ class GateController:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.run.interrupted = self.run.interrupted or "pytest stopped the session"
-        result = self.run.finish(_sealed_allure(session_state(session.config)))
+        result = self.run.finish()
         if result.verdict != "PASS" and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 import pytest_usbgate
-from pytest_usbgate.rig import Rig, load_rig
+from pytest_usbgate.config.rig import Rig, load_rig
 
 PACKAGE = Path(pytest_usbgate.__file__).parent
-SIM_RIG = PACKAGE / "rigs" / "sim.toml"
+SIM_RIG = PACKAGE / "config" / "rigs" / "sim.toml"
 CHECKOUT = PACKAGE.parent
 _SIM_LOOP = load_rig(SIM_RIG).audio_loopback
 assert _SIM_LOOP is not None

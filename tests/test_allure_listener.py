@@ -1,6 +1,8 @@
-"""Our Allure listener writes what allure-pytest writes: the same test module run once
-with allure-pytest's own listener and once as a gate gives the same test results, field
-for field, once the run's own values (ids, times, thread) and our stamp are set aside."""
+"""Allure results are allure-pytest's own: the same test module run by allure-pytest
+alone and as a gate gives the same results, field for field, once the run's own values
+(ids, times, thread) and our stamps are set aside; and our stamps are there (epic =
+gate, feature = layer, story = domain once per value, severity, the build and each
+measured value as excluded parameters)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from allure_commons import utils as allure_utils
 
-from pytest_usbgate.evidence import allure_model as model
-from pytest_usbgate.evidence import allure_shape as shape
 from pytest_usbgate.evidence.signoff import verify
 
 SAMPLE = '''
@@ -169,125 +168,98 @@ def read_folder(folder: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     return sorted((plain(r) for r in results), key=lambda r: r["name"]), containers
 
 
-@pytest.fixture
-def both(pytester: pytest.Pytester) -> tuple[Path, Path]:
-    """The sample run by allure-pytest alone and by a gate: their result folders."""
+def without_stamps(result: dict[str, Any]) -> dict[str, Any]:
+    """A gate's result less what the gate adds to every test: epic and build."""
+    assert ("epic", "design") in result["labels"]
+    assert {"name": "build", "value": "'b1'", "excluded": True} in result["parameters"]
+    result["labels"].remove(("epic", "design"))
+    result["parameters"].remove({"name": "build", "value": "'b1'", "excluded": True})
+    if not result["parameters"]:
+        del result["parameters"]
+    return result
+
+
+def test_results_are_allure_pytests_own_with_our_stamps(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(**{"suites/design/test_sample": SAMPLE})
     pytester.makeini("[pytest]\nmarkers =\n    slow: a tag\n")
-    theirs = pytester.runpytest_subprocess("-p", "no:usbgate", "--alluredir=theirs", "suites")
-    ours = pytester.runpytest_subprocess("--gate=design", "--build-id=b1", "suites")
-    for run in (theirs, ours):
+    theirs_run = pytester.runpytest_subprocess("-p", "no:usbgate", "--alluredir=theirs", "suites")
+    ours_run = pytester.runpytest_subprocess("--gate=design", "--build-id=b1", "suites")
+    for run in (theirs_run, ours_run):
         run.assert_outcomes(passed=10, failed=3, skipped=1, xfailed=1, xpassed=1, errors=1)
-    return pytester.path / "theirs", pytester.path / "reports/b1/design/allure-results"
-
-
-def test_results_match_allure_pytest_and_fixtures_are_kept(both: tuple[Path, Path]) -> None:
-    (theirs, theirs_other), (ours, ours_other) = read_folder(both[0]), read_folder(both[1])
+    theirs, theirs_other = read_folder(pytester.path / "theirs")
+    ours, ours_other = read_folder(pytester.path / "reports/b1/design/allure-results")
     assert len(ours) == 16
-    for result in ours:  # our stamp: the gate as epic, the build as an excluded parameter
-        assert ("epic", "design") in result["labels"]
-        assert {"name": "build", "value": "'b1'", "excluded": True} in result["parameters"]
-        result["labels"].remove(("epic", "design"))
-        result["parameters"].remove({"name": "build", "value": "'b1'", "excluded": True})
-        if not result["parameters"]:
-            del result["parameters"]
-    assert ours == theirs
-    (dyn,) = [r for r in ours if r["name"] == "dyn"]
-    assert [s["name"] for s in dyn["steps"]] == ["a step function 3", "same"]
-    assert [s["name"] for s in dyn["steps"][1]["steps"]] == ["same"]
-    by_name = {r["name"]: r for r in ours}  # and the sample says what it should
-    assert {n: r["status"] for n, r in by_name.items()} == {
-        "test_steps": "passed",
-        "title 1": "passed",
-        "title 2": "failed",
-        "test_error": "broken",
-        "test_skip": "skipped",
-        "test_xfail": "skipped",
-        "test_xpass": "passed",
-        "test_teardown_fails": "broken",
-        "dyn": "passed",
-        "test_plain": "passed",
-        "test_plain_in_class": "passed",
-        "test_plain_then_described": "passed",
-        "titled while running": "passed",
-        "test_plain_then_stepped": "passed",
-        "test_plain_fails": "failed",
-        "test_labelled_by_its_fixture": "passed",
+    assert [without_stamps(r) for r in ours] == theirs
+    key = repr
+    assert sorted(map(key, ours_other)) == sorted(map(key, theirs_other))
+
+
+JUDGED = """
+def test_two_in_one_domain(criteria):
+    criteria.check("rig.config_errors", 0)
+    criteria.check("rig.threshold_errors", 0)
+
+
+def test_across_layers(criteria):
+    criteria.check("audio.buffer_latency_ms", 8.0)
+    criteria.check("rig.config_errors", 0)
+"""
+
+
+def test_layer_domain_severity_and_values_are_stamped_once_each(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(**{"suites/design/test_judged": JUDGED})
+    run = pytester.runpytest_subprocess("--gate=design", "--build-id=b1", "suites")
+    run.assert_outcomes(passed=2)
+    results, _ = read_folder(pytester.path / "reports/b1/design/allure-results")
+    by_name = {r["name"]: r for r in results}
+    stamps = {
+        name: (
+            sorted(lb for lb in r["labels"] if lb[0] in ("epic", "feature", "story", "severity")),
+            r["parameters"],
+        )
+        for name, r in by_name.items()
     }
-    # plain tests: results the helper built from a template, or described at their end
-    assert by_name["test_plain"]["description"] == "Plain doc."
-    assert by_name["test_plain_in_class"]["description"] == "marked description"
-    assert by_name["test_plain_then_described"]["description"] == "said while running"
-    assert ("tag", "late") in by_name["titled while running"]["labels"]
-    stepped = by_name["test_plain_then_stepped"]  # no longer plain once it made a step
-    (step,) = stepped["steps"]
-    assert step["name"] == "a step of a plain test"
-    assert [a["source"] for a in step["attachments"]] == [b"in the step"]
-    assert [a["source"] for a in stepped["attachments"]] == [b"in the test"]
-    assert ("owner", "bench") in by_name["test_labelled_by_its_fixture"]["labels"]
-    globals_ = sorted((c for c in ours_other if "befores" not in c), key=lambda c: list(c))
-    theirs_globals = [c for c in theirs_other if "befores" not in c]
-    assert globals_ == sorted(theirs_globals, key=lambda c: list(c))
-    assert globals_ == [
-        {"attachments": [{"name": "a note for the whole run", "source": b"seen once"}]},
-        {"errors": [{"message": "the rig is warm"}]},
-    ]
-    # fixtures, as set-up and tear-down (allure-pytest names a tear-down "thing::1" and
-    # adds an empty "thing::<lambda>": ours is one "thing", see the listener's text)
-    by_fixture = {c["befores"][0]["name"]: c for c in ours_other if "befores" in c}
-    assert by_fixture["thing"] == {
-        "children": ["test_steps"],
-        "befores": [
-            {
-                "name": "thing",
-                "status": "passed",
-                "attachments": [{"name": "setup note", "source": b"hello", "type": "text/plain"}],
-            }
+    assert stamps["test_two_in_one_domain"] == (
+        [("epic", "design"), ("feature", "host"), ("severity", "critical"), ("story", "rig")],
+        [
+            {"name": "build", "value": "'b1'", "excluded": True},
+            {"name": "rig.config_errors", "value": "'0'", "excluded": True},
+            {"name": "rig.threshold_errors", "value": "'0'", "excluded": True},
         ],
-        "afters": [
-            {
-                "name": "thing",
-                "status": "passed",
-                "attachments": [{"name": "teardown note", "source": b"bye", "type": "text/plain"}],
-            }
-        ],
-    }
-    assert by_fixture["shared"]["children"] == ["test_plain", "test_steps", "title 1", "title 2"]
-    (owned_setup,) = by_fixture["owned"]["befores"]  # a label from here went to the test
-    assert [s["name"] for s in owned_setup["steps"]] == ["set up by the fixture"]
-    assert by_fixture["owned"]["children"] == ["test_labelled_by_its_fixture"]
-    (after,) = by_fixture["broken_teardown"]["afters"]
-    assert after["status"] == "broken"
-    assert after["statusDetails"]["message"] == "RuntimeError: teardown broke"
-
-
-def test_a_stopped_run_seals_what_it_wrote(pytester: pytest.Pytester) -> None:
-    """Ctrl-C in a test: that test is written broken; the module fixture pytest tears down
-    at the end of the session is in the evidence, as is an attachment made after the last
-    test (a global one); the sign-off's manifest covers every file."""
-    pytester.makeconftest(
-        """
-        import allure
-
-        def pytest_sessionfinish(session):
-            allure.attach("after the tests", name="late")
-        """
     )
+    labels, parameters = stamps["test_across_layers"]
+    assert labels == [
+        ("epic", "design"),
+        ("feature", "application"),
+        ("feature", "host"),
+        ("severity", "critical"),
+        ("story", "audio"),
+        ("story", "rig"),
+    ]
+    assert {"name": "audio.buffer_latency_ms", "value": "'8.0 ms'", "excluded": True} in parameters
+    (criteria_json,) = [a for a in by_name["test_across_layers"]["attachments"]]
+    assert criteria_json["name"] == "criteria"
+    assert [c["id"] for c in json.loads(criteria_json["source"])] == [
+        "audio.buffer_latency_ms",
+        "rig.config_errors",
+    ]
+
+
+def test_a_stopped_run_keeps_and_seals_what_was_written(pytester: pytest.Pytester) -> None:
+    """Ctrl-C in a test: the tests before it are in the evidence, the sign-off says
+    INCOMPLETE (interrupted) and its manifest covers every file."""
     pytester.makepyfile(
         **{
             "suites/design/test_stop": """
             import allure
             import pytest
 
-            @pytest.fixture(scope="module")
-            def bench_power():
-                yield
-                allure.attach("off", name="power")
-
-            def test_first(bench_power):
+            def test_first():
                 pass
 
-            def test_stopped(bench_power):
+            def test_stopped():
                 allure.attach("partial", name="so far")
                 raise KeyboardInterrupt
             """
@@ -297,112 +269,9 @@ def test_a_stopped_run_seals_what_it_wrote(pytester: pytest.Pytester) -> None:
     assert run.ret == pytest.ExitCode.INTERRUPTED
     gate_dir = pytester.path / "reports/b1/design"
     assert verify(gate_dir) == []
-    results, other = read_folder(gate_dir / "allure-results")
-    assert [(r["name"], r["status"]) for r in results] == [
-        ("test_first", "passed"),
-        ("test_stopped", "broken"),
-    ]
-    assert results[1]["statusDetails"] == {"message": "the run stopped during this test"}
-    assert results[1]["attachments"] == [{"name": "so far", "source": b"partial"}]
-    late = {"attachments": [{"name": "late", "source": b"after the tests"}]}
-    (container,) = [c for c in other if c != late]
-    assert late in other and container["children"] == ["test_first", "test_stopped"]
-    assert container["afters"] == [
-        {
-            "name": "bench_power",
-            "status": "passed",
-            "attachments": [{"name": "power", "source": b"off"}],
-        }
-    ]
-
-
-def test_place_reads_the_node_id() -> None:
-    where = model.place("suites/design/test_x.py::TestA::TestB::test_y[1-a]")
-    assert where == model.Place(
-        parent_package="suites.design",
-        module="test_x",
-        class_names=("TestA", "TestB"),
-        title_path=("suites", "design", "test_x.py", "TestA", "TestB"),
-    )
-    assert where.package == "suites.design.test_x"
-    assert where.full_name("test_y") == "suites.design.test_x.TestA.TestB#test_y"
-    top = model.place("test_top.py::test_z")
-    assert (top.package, top.title_path, top.full_name("test_z")) == (
-        "test_top",
-        ("test_top.py",),
-        "test_top#test_z",
-    )
-
-
-def test_marks_closest_first() -> None:
-    marks = model.read_marks(
-        [
-            ("allure_label", ("critical",), {"label_type": "severity"}),
-            ("allure_label", ("f1", "f2"), {"label_type": "feature"}),
-            ("slow", (), {}),
-            ("allure_label", ("minor",), {"label_type": "severity"}),  # further away
-            ("allure_label", ("f1",), {"label_type": "feature"}),
-            ("allure_description", ("near",), {}),
-            ("allure_description", ("far",), {}),
-            ("skip", (), {}),
-            ("allure_link", ("http://i/1",), {"link_type": "issue", "name": "1"}),
-        ]
-    )
-    assert marks == model.Marks(
-        labels=(("feature", "f1"), ("feature", "f2"), ("severity", "critical")),
-        links=({"type": "issue", "url": "http://i/1", "name": "1"},),
-        tags=("slow",),
-        description="near",
-        description_html=None,
-    )
-    where = model.place("a/b/test_c.py::TestD::test_e")
-    assert list(model.suite_labels(where, ["suite"])) == [
-        ("parentSuite", "a.b"),
-        ("subSuite", "TestD"),
-    ]
-
-
-def test_history_id_and_the_rest() -> None:
-    params: list[dict[str, Any]] = [
-        {"name": "n", "value": "1"},
-        {"name": "build", "value": "'b1'", "excluded": True},
-        {"name": "a", "value": "'x'"},
-    ]
-    assert model.history_id("m#t", params, {"n": 1}) == model.md5("m#t", "'x'", 1)
-    assert model.history_id("m#t", params[1:2], {}) == ""  # then it is md5("m#t")
-    assert model.md5("m#t", "'x'", 1) == allure_utils.md5("m#t", "'x'", 1)  # type: ignore[no-untyped-call]
-    assert shape.compact(
-        {"a": None, "b": "", "c": [], "d": False, "e": 0, "f": [{"x": None, "y": 1}], "g": "v"}
-    ) == {"d": False, "f": [{"y": 1}], "g": "v"}
-    assert model.attachment_name("u", "audio/wav", "wav") == ("u-attachment.wav", "audio/wav")
-    assert model.attachment_name("u", None, None) == ("u-attachment.attach", None)
-    ids = model.Ids()
-    first, second = ids(), ids()
-    assert first != second and first[:24] == second[:24] and len(first) == 36
-    assert first[14] == "4"  # a version 4 uuid's form
-
-
-def test_every_hook_of_the_listener_is_registered() -> None:
-    """The listener shows plugin managers its hooks only (AllureListener.__dir__, for a
-    cheaper registration): each method marked as allure_commons' hook, and each pytest
-    hook, is still found."""
-    import pluggy
-    from allure_commons._hooks import AllureDeveloperHooks, AllureUserHooks
-
-    from pytest_usbgate.evidence.allure_results import AllureListener
-
-    listener = AllureListener.__new__(AllureListener)  # registering reads its class only
-    allure_hooks = pluggy.PluginManager("allure")
-    allure_hooks.add_hookspecs(AllureUserHooks)
-    allure_hooks.add_hookspecs(AllureDeveloperHooks)
-    allure_hooks.register(listener)
-    marked = {n for n, v in vars(AllureListener).items() if hasattr(v, "allure_impl")}
-    assert {"start_step", "attach_file", "add_link", "add_description_html"} <= marked
-    found = {c.name for c in allure_hooks.get_hookcallers(listener) or []}
-    assert found == marked
-
-    pytest_hooks = pytest.PytestPluginManager()  # with pytest's hooks, named or marked
-    pytest_hooks.register(listener)
-    named = {n for n in vars(AllureListener) if n.startswith("pytest_")}
-    assert {"pytest_runtest_setup", "pytest_fixture_setup"} <= named
-    assert {c.name for c in pytest_hooks.get_hookcallers(listener) or []} == named
+    results, _ = read_folder(gate_dir / "allure-results")
+    assert ("test_first", "passed") in [(r["name"], r["status"]) for r in results]
+    signoff = json.loads((gate_dir / "signoff.json").read_text())
+    assert signoff["verdict"] == "INCOMPLETE"
+    assert signoff["diagnosis"]["summary"].startswith("run interrupted: ")
+    assert "fix the rig or the test" not in signoff["diagnosis"]["summary"]

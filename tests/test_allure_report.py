@@ -30,29 +30,27 @@ def allure() -> str:
     return found
 
 
-def test_failing_design_run_becomes_a_report(allure: str, tmp_path: Path) -> None:
-    shutil.copytree(CHECKOUT / "suites", tmp_path / "suites")
-    rig = tight_rig(tmp_path)
-    run = subprocess.run(
+def _gate(root: Path, rig: Path, build: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "pytest",
             "suites",
             "--gate=design",
-            "--build-id=r1",
+            f"--build-id={build}",
             f"--rig={rig}",
             "-p",
             "no:cacheprovider",
         ],
-        cwd=tmp_path,
+        cwd=root,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert run.returncode == 1, run.stdout
-    gate_dir = tmp_path / "reports" / "r1" / "design"
-    out = tmp_path / "report"
+
+
+def _generate(allure: str, gate_dir: Path, out: Path) -> None:
     generated = subprocess.run(
         [
             allure,
@@ -70,9 +68,29 @@ def test_failing_design_run_becomes_a_report(allure: str, tmp_path: Path) -> Non
     )
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert (out / "index.html").is_file()
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["stats"] == {"total": 6, "passed": 5, "failed": 1}  # the design suite
-    assert summary["name"] == "usbgate design gate, rig tight, build r1"
+
+
+def test_failing_design_runs_become_reports_with_history(allure: str, tmp_path: Path) -> None:
+    """Two builds of a failing design gate: each report files the failure under its layer,
+    and the second shows each test's result in the first build (history kept beside the
+    build folders, one file per rig and gate)."""
+    shutil.copytree(CHECKOUT / "suites", tmp_path / "suites")
+    rig = tight_rig(tmp_path)
+    for build in ("r1", "r2"):
+        run = _gate(tmp_path, rig, build)
+        assert run.returncode == 1, run.stdout
+        _generate(allure, tmp_path / "reports" / build / "design", tmp_path / f"report-{build}")
+    history = tmp_path / "reports" / "allure-history" / "tight" / "design.jsonl"
+    config = json.loads((tmp_path / "reports/r2/design/allurerc.json").read_text())
+    assert config["historyPath"] == str(history)
+    assert len(history.read_text().splitlines()) == 2  # one line per report generated
+
+    first = json.loads((tmp_path / "report-r1" / "summary.json").read_text())
+    assert first["stats"] == {"total": 6, "new": 6, "passed": 5, "failed": 1}  # design suite
+    assert first["name"] == "usbgate design gate, rig tight, build r1"
+    second = json.loads((tmp_path / "report-r2" / "summary.json").read_text())
+    assert second["stats"] == {"total": 6, "passed": 5, "failed": 1}  # none new: known
+    out = tmp_path / "report-r2"
     categories = json.loads((out / "widgets" / "categories.json").read_text())
     filed = {
         n["name"]: n["statistic"] for n in categories["nodes"].values() if n["type"] == "category"
@@ -80,3 +98,8 @@ def test_failing_design_run_becomes_a_report(allure: str, tmp_path: Path) -> Non
     assert filed == {"application layer failures": {"total": 1, "failed": 1}}
     environment = json.loads((out / "widgets" / "allure_environment.json").read_text())
     assert {"name": "gate", "values": ["design"]} in environment
+    results = [json.loads(f.read_text()) for f in (out / "data" / "test-results").glob("*.json")]
+    assert len(results) == 6
+    for result in results:  # each test's earlier result, from build r1
+        (earlier,) = result["history"]
+        assert (earlier["name"], earlier["status"]) == (result["name"], result["status"])

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pytest_usbgate.audio.stimulus import Stimulus
+from pytest_usbgate.audio.synthetic import through_cable
+from pytest_usbgate.audio.wav import WavError, read_wav, write_wav
 from pytest_usbgate.cli import main
-from pytest_usbgate.io.wav import WavError, read_wav, write_wav
-from pytest_usbgate.measure.stimulus import Stimulus
-from pytest_usbgate.measure.synthetic import through_cable
 
 
 def _stimulus(tmp_path: Path, kind: str, *extra: str) -> tuple[Path, Stimulus]:

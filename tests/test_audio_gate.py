@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_usbgate.rig import Rig
+from pytest_usbgate.config.rig import Rig
 
 from .conftest import (
     CHECKOUT,
@@ -31,6 +31,7 @@ AUDIO_CRITERIA = {
     "audio.fr_deviation_db",
     "audio.glitches",
     "audio.xruns",
+    "audio.return_usable",
     "audio.crosstalk_db",
 }
 
@@ -71,7 +72,7 @@ def test_bringup_audio_passes_on_the_sim_at_the_models_delay(tmp_path: Path, sim
         ("audio-slip", "audio.glitches", ": repeated_sample (-1.00 frames)"),
         (
             "audio-unplugged",
-            "audio.rtl_ms",
+            "audio.return_usable",
             "no signal on input 3: -100.0 dBFS; expected a return from output 1",
         ),
     ],

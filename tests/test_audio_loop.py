@@ -9,16 +9,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from pytest_usbgate.catalog import builtin_catalog
-from pytest_usbgate.checker import Criteria, CriterionFailed
-from pytest_usbgate.criteria import CriterionDef, Record
+from pytest_usbgate import takes
+from pytest_usbgate.audio import stream as audio
+from pytest_usbgate.audio.stimulus import Stimulus
+from pytest_usbgate.audio.stream import AudioLoop, AudioTake, rig_audio
+from pytest_usbgate.audio.synthetic import through_cable
+from pytest_usbgate.audio.witness import stream_breaks
+from pytest_usbgate.config.catalog import builtin_catalog
+from pytest_usbgate.config.rig import Rig
 from pytest_usbgate.errors import InfrastructureError
-from pytest_usbgate.io import audio, takes
-from pytest_usbgate.io.audio import AudioLoop, AudioTake, rig_audio
-from pytest_usbgate.measure.stimulus import Stimulus
-from pytest_usbgate.measure.synthetic import through_cable
-from pytest_usbgate.measure.witness import stream_breaks
-from pytest_usbgate.rig import Rig
+from pytest_usbgate.gate.checker import Criteria, CriterionFailed
+from pytest_usbgate.gate.criteria import CriterionDef, Record
 
 
 def _take(loop: AudioLoop, returns_on: int, other_db: float = -90.0) -> AudioTake:
@@ -46,8 +47,14 @@ def test_a_return_on_another_analogue_input_is_named(sim_rig: Rig) -> None:
     records: list[Record] = []
     with pytest.raises(CriterionFailed):
         _take(loop, returns_on=4).analyze(_criteria(sim_rig, records), "audio.rtl_ms")
-    (record,) = records
-    assert record.verdict == "FAIL"
+    record, latency = records  # no usable return FAILs; the latency was not measured
+    assert (record.id, record.verdict, latency.id, latency.verdict) == (
+        "audio.return_usable",
+        "FAIL",
+        "audio.rtl_ms",
+        "NOT_MEASURED",
+    )
+    assert latency.detail == record.detail and latency.value is None
     assert record.detail.startswith("no signal on input 3: ")
     assert record.detail.endswith(
         "; it came back on input 4 instead: check the cable or the rig's input"
@@ -62,7 +69,11 @@ def test_no_return_anywhere_names_no_other_input(sim_rig: Rig) -> None:
     records: list[Record] = []
     with pytest.raises(CriterionFailed):
         take.analyze(_criteria(sim_rig, records), "audio.rtl_ms", "audio.gain_db")
-    assert [r.id for r in records] == ["audio.rtl_ms", "audio.gain_db"]
+    assert [(r.id, r.verdict) for r in records] == [
+        ("audio.return_usable", "FAIL"),
+        ("audio.rtl_ms", "NOT_MEASURED"),
+        ("audio.gain_db", "NOT_MEASURED"),
+    ]
     assert all("came back" not in r.detail for r in records)
 
 

@@ -7,17 +7,17 @@ import math
 import numpy as np
 import pytest
 
-from pytest_usbgate.measure.analysis import SignalError, analyze
-from pytest_usbgate.measure.glitch import Glitch, find_glitches, fit_blocks
-from pytest_usbgate.measure.quality import (
+from pytest_usbgate.audio.analysis import SignalError, analyze
+from pytest_usbgate.audio.glitch import Glitch, find_glitches, fit_blocks
+from pytest_usbgate.audio.quality import (
     a_weighting_db,
     band_rms,
     dynamic_range_db,
     frequency_response,
     thd_n_db,
 )
-from pytest_usbgate.measure.stimulus import Stimulus
-from pytest_usbgate.measure.synthetic import through_cable
+from pytest_usbgate.audio.stimulus import Stimulus
+from pytest_usbgate.audio.synthetic import through_cable
 
 RATE = 48000
 

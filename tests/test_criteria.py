@@ -2,7 +2,10 @@ import math
 
 import pytest
 
-from pytest_usbgate.criteria import Limit, Record, Verdict, failure_message, format_value
+from pytest_usbgate.config.catalog import builtin_catalog
+from pytest_usbgate.config.rig import Rig
+from pytest_usbgate.gate.checker import Criteria, CriterionFailed, NotMeasured
+from pytest_usbgate.gate.criteria import Limit, Record, Verdict, failure_message, format_value
 
 
 @pytest.mark.parametrize(
@@ -72,9 +75,36 @@ def test_failure_message_below_min() -> None:
     assert message == "midi.rtt_p99_ms = 0.5 ms < 1.0 ms (rig studio-a, bringup)"
 
 
-def test_failure_message_nan() -> None:
-    message = failure_message(_record(math.nan, Limit(max=6.0)), "sim")
-    assert message == "midi.rtt_p99_ms is not a number (limit ≤ 6.0 ms) (rig sim, bringup)"
+def test_what_could_not_be_measured_is_not_measured_with_its_reason(sim_rig: Rig) -> None:
+    kept: list[Record] = []
+    criteria = Criteria(
+        gate="design",
+        rig=sim_rig,
+        catalog=builtin_catalog(),
+        test_id="t",
+        sink=lambda record, _: kept.append(record),
+    )
+    with pytest.raises(NotMeasured) as info:
+        criteria.not_measured("usb.periodic_bandwidth_pct", reason="no rig device on the host")
+    (record,) = kept
+    assert (record.verdict, record.value, record.detail) == (
+        Verdict.NOT_MEASURED,
+        None,
+        "no rig device on the host",
+    )
+    fix = builtin_catalog()["usb.periodic_bandwidth_pct"].fix
+    assert str(info.value) == (
+        "usb.periodic_bandwidth_pct not measured (rig sim, design)\n"
+        f"  layer host / domain usb: {fix}\n"
+        "  no rig device on the host"
+    )
+    nan = criteria.judge("power.autosuspend_off", math.nan, detail="sysfs said nothing")
+    assert (nan.verdict, nan.value) == (Verdict.NOT_MEASURED, None)
+    assert nan.detail == "the measurement gave no number (nan); sysfs said nothing"
+    with pytest.raises(NotMeasured):
+        criteria.check_all({"rig.config_errors": 0, "rig.threshold_errors": None})
+    with pytest.raises(CriterionFailed):  # a FAIL is raised before what was not measured
+        criteria.check_all({"rig.config_errors": 2, "rig.threshold_errors": None})
 
 
 def test_record_round_trips_through_json_dict() -> None:

@@ -1,10 +1,10 @@
 from pathlib import Path
 
-from pytest_usbgate.catalog import builtin_catalog
-from pytest_usbgate.criteria import Limit
-from pytest_usbgate.design import rig_problems, threshold_problems
-from pytest_usbgate.measure.budget import buffer_latency_ms, buffer_latency_samples
-from pytest_usbgate.rig import Rig, Stack
+from pytest_usbgate.audio.budget import buffer_latency_ms, buffer_latency_samples
+from pytest_usbgate.config.catalog import builtin_catalog
+from pytest_usbgate.config.checks import rig_problems, threshold_problems
+from pytest_usbgate.config.rig import Rig, Stack
+from pytest_usbgate.gate.criteria import Limit
 
 from .conftest import CHECKOUT
 
@@ -16,7 +16,7 @@ def test_buffer_latency_is_periods_plus_one_blocks() -> None:
 
 
 def test_sim_and_example_rigs_have_no_problems(sim_rig: Rig) -> None:
-    from pytest_usbgate.rig import load_rig
+    from pytest_usbgate.config.rig import load_rig
 
     studio = load_rig(CHECKOUT / "rigs" / "studio-passthrough.toml")
     for rig in (sim_rig, studio):

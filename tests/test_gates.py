@@ -1,7 +1,7 @@
-from pytest_usbgate.catalog import builtin_catalog
-from pytest_usbgate.criteria import Limit, Record, Verdict
-from pytest_usbgate.gates import decide, required_criteria, resolve_limit
-from pytest_usbgate.rig import Rig
+from pytest_usbgate.config.catalog import builtin_catalog
+from pytest_usbgate.config.rig import Rig, required_criteria, resolve_limit
+from pytest_usbgate.gate.criteria import Limit, Record, Verdict
+from pytest_usbgate.gate.verdict import decide
 
 CATALOG = builtin_catalog()
 BUDGET = CATALOG["audio.buffer_latency_ms"]

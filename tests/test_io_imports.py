@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_usbgate.errors import NativeLibraryError
-from pytest_usbgate.io import require
+from pytest_usbgate.native import require
 
 
 def test_plugin_imports_no_hardware_library() -> None:
@@ -22,16 +22,24 @@ def test_plugin_imports_no_hardware_library() -> None:
 
 
 def test_loading_the_plugin_leaves_hardware_sim_and_analysis_modules_alone() -> None:
-    """What every pytest run with the plugin installed pays: no numpy, no io/, measure/,
-    inject/ or sim services until a fixture asks for them (bench/overhead.py)."""
+    """What every pytest run with the plugin installed pays: no numpy, and of the domains
+    and the sim only their fixtures (and the fault catalog and preload switch), until a
+    fixture asks for more (bench/overhead.py)."""
     code = (
         "import sys, pytest_usbgate.plugin\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'numpy' or "
-        "m.startswith(('pytest_usbgate.io', 'pytest_usbgate.measure', "
-        "'pytest_usbgate.inject', 'pytest_usbgate.sim.'))))"
+        "m.startswith(('pytest_usbgate.native', 'pytest_usbgate.usb.', 'pytest_usbgate.audio.', "
+        "'pytest_usbgate.midi.', 'pytest_usbgate.qemu.', 'pytest_usbgate.sim.'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['pytest_usbgate.sim.faults', 'pytest_usbgate.sim.preload']"
+    assert out.stdout.split() == [
+        "['pytest_usbgate.audio.fixtures',",
+        "'pytest_usbgate.midi.fixtures',",
+        "'pytest_usbgate.sim.faults',",
+        "'pytest_usbgate.sim.fixtures',",
+        "'pytest_usbgate.sim.preload',",
+        "'pytest_usbgate.usb.fixtures']",
+    ]
 
 
 def test_missing_native_library_is_one_clear_error(

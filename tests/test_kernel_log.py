@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_usbgate.cli import main
-from pytest_usbgate.measure.kernel_log import classify, classify_line, errors
+from pytest_usbgate.usb.kernel_log import classify, classify_line, errors
 
 from .conftest import CHECKOUT, PACKAGE
 
@@ -61,10 +61,10 @@ def test_errors_for_the_rigs_devices() -> None:
 
 
 def test_the_sims_kernel_errors_fault_log() -> None:
-    log = PACKAGE / "sim" / "fixtures" / "kernel-log" / "enumeration-errors.log"
+    log = PACKAGE / "sim" / "data" / "kernel-log" / "enumeration-errors.log"
     found = [(e.kind, e.errno, e.device) for e in errors(classify(log.read_text()))]
     assert found == [("descriptor_read_error", -110, "1-1")] * 2
-    clean = PACKAGE / "sim" / "fixtures" / "kernel-log" / "enumeration.log"
+    clean = PACKAGE / "sim" / "data" / "kernel-log" / "enumeration.log"
     assert errors(classify(clean.read_text())) == []
 
 

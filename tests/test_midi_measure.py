@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from pytest_usbgate.measure.midi_identity import (
+from pytest_usbgate.midi.identity import (
     IDENTITY_REQUEST,
     is_identity_request,
     parse_identity_reply,
 )
-from pytest_usbgate.measure.midi_loop import (
+from pytest_usbgate.midi.loop import (
     combined,
     decode_tag,
     encode_tag,

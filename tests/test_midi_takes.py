@@ -9,10 +9,10 @@ from dataclasses import replace
 
 import pytest
 
+from pytest_usbgate import takes
+from pytest_usbgate.config.rig import Rig
 from pytest_usbgate.errors import InfrastructureError
-from pytest_usbgate.io import takes
-from pytest_usbgate.io.midi import TAKE, MidiDevice, rig_midi, round_trip
-from pytest_usbgate.rig import Rig
+from pytest_usbgate.midi.ports import TAKE, MidiDevice, rig_midi, round_trip
 from pytest_usbgate.sim.session import SimSession
 
 from .conftest import one_period

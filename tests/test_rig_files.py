@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from pytest_usbgate.cli import main
+from pytest_usbgate.config.rig import load_rig, resolve_rig
 from pytest_usbgate.errors import ConfigError
-from pytest_usbgate.rig import load_rig, resolve_rig
 
 from .conftest import CHECKOUT, PACKAGE
 
@@ -55,7 +55,7 @@ def test_shipped_rigs_are_valid(path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_rig_names_resolve_in_rigs_folder_then_package(tmp_path: Path) -> None:
-    assert resolve_rig("sim", tmp_path) == PACKAGE / "rigs" / "sim.toml"
+    assert resolve_rig("sim", tmp_path) == PACKAGE / "config" / "rigs" / "sim.toml"
     (tmp_path / "rigs").mkdir()
     (tmp_path / "rigs" / "sim.toml").write_text("")
     assert resolve_rig("sim", tmp_path) == tmp_path / "rigs" / "sim.toml"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pytest_usbgate.measure.delay import estimate_delay, log_spaced_multitone
+from pytest_usbgate.audio.delay import estimate_delay, log_spaced_multitone
 from pytest_usbgate.sim.faults import FAULTS, parse_faults
 from pytest_usbgate.sim.model.audio import Cable, CableParams, fractional_delay_kernel, noise_sigma
 from pytest_usbgate.sim.model.midi import (
@@ -159,7 +159,7 @@ def test_descriptor_sets_are_consistent() -> None:
 
 
 def test_fixture_files_match_the_builders() -> None:
-    """fixtures/sim/usb/ is generated (python -m pytest_usbgate.sim.usb.description)."""
+    """sim/data/usb/ is generated (python -m pytest_usbgate.sim.usb.description)."""
     for model in MODELS.values():
         assert fixture_path(model.name).read_text() == render_fixture(model)
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_usbgate.io import require
-from pytest_usbgate.io.midi import rtmidi_client
-from pytest_usbgate.measure.delay import DelayEstimate, estimate_delay, log_spaced_multitone
-from pytest_usbgate.measure.witness import stream_breaks
+from pytest_usbgate.audio.delay import DelayEstimate, estimate_delay, log_spaced_multitone
+from pytest_usbgate.audio.witness import stream_breaks
+from pytest_usbgate.midi.ports import rtmidi_client
+from pytest_usbgate.native import require
 from pytest_usbgate.sim.jack_server import open_client
 from pytest_usbgate.sim.session import SimSession
 

@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_usbgate.cli import main
-from pytest_usbgate.measure.usb_descriptors import (
+from pytest_usbgate.sim.usb.descriptors import keylab_mkii_88, scarlett_4i4_gen4
+from pytest_usbgate.usb.descriptors import (
     DescriptorError,
     parse_descriptors,
 )
-from pytest_usbgate.sim.usb.descriptors import keylab_mkii_88, scarlett_4i4_gen4
 
 SCARLETT = scarlett_4i4_gen4().sysfs
 KEYLAB = keylab_mkii_88().sysfs

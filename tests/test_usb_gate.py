@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from pytest_usbgate.measure.usb_bandwidth import device_load
-from pytest_usbgate.measure.usb_descriptors import parse_descriptors
 from pytest_usbgate.sim.usb.descriptors import scarlett_4i4_gen4
+from pytest_usbgate.usb.bandwidth import device_load
+from pytest_usbgate.usb.descriptors import parse_descriptors
 
 from .conftest import CHECKOUT, attachments, run_gate
 

@@ -5,7 +5,6 @@ and /dev/kmsg readers on real files."""
 
 from __future__ import annotations
 
-import math
 import os
 import uuid
 from pathlib import Path
@@ -13,25 +12,25 @@ from pathlib import Path
 import pytest
 
 from pytest_usbgate.cli import main
-from pytest_usbgate.inject.usb import AuthorizedToggle, hub_and_port
-from pytest_usbgate.io.kernel_log import FileSource, KernelLog, KmsgSource, kmsg_record
-from pytest_usbgate.io.usb_host import HostDevice, list_devices
-from pytest_usbgate.measure.kernel_log import firmware_versions
-from pytest_usbgate.measure.recovery import Cycle, RecoveryStats, nearest_rank
-from pytest_usbgate.measure.usb_bandwidth import bus_loads, device_load, transaction_ns
-from pytest_usbgate.measure.usb_descriptors import parse_descriptors
-from pytest_usbgate.measure.usb_power import (
+from pytest_usbgate.config.profiles import load_profile
+from pytest_usbgate.config.rig import Device, Rig
+from pytest_usbgate.sim.usb import descriptors as build
+from pytest_usbgate.sim.usb.descriptors import keylab_mkii_88, scarlett_4i4_gen4
+from pytest_usbgate.usb.bandwidth import bus_loads, device_load, transaction_ns
+from pytest_usbgate.usb.descriptors import parse_descriptors
+from pytest_usbgate.usb.host import HostDevice, list_devices
+from pytest_usbgate.usb.inject import AuthorizedToggle, hub_and_port
+from pytest_usbgate.usb.kernel_log import firmware_versions
+from pytest_usbgate.usb.kmsg import FileSource, KernelLog, KmsgSource, kmsg_record
+from pytest_usbgate.usb.match import match_devices
+from pytest_usbgate.usb.power import (
     cmdline_autosuspend_s,
     port_budget_pct,
     power_state,
 )
-from pytest_usbgate.measure.usb_profile import profile_problems
-from pytest_usbgate.profiles import load_profile
-from pytest_usbgate.rig import Device, Rig
-from pytest_usbgate.sim.usb import descriptors as build
-from pytest_usbgate.sim.usb.descriptors import keylab_mkii_88, scarlett_4i4_gen4
-from pytest_usbgate.udev import parse_usb_id, power_rules
-from pytest_usbgate.usb_match import match_devices
+from pytest_usbgate.usb.profile_match import profile_problems
+from pytest_usbgate.usb.recovery import Cycle, RecoveryStats, nearest_rank
+from pytest_usbgate.usb.udev import parse_usb_id, power_rules
 
 SCARLETT = load_profile("focusrite-scarlett-4i4-gen4")
 KEYLAB = load_profile("arturia-keylab-mkii-88")
@@ -200,7 +199,7 @@ def test_udev_cli_writes_nothing_on_a_bad_id(
     assert main(["usb", "udev-rules", "1235:821a", "1c75:2cb", "-o", str(out)]) == 2
     assert not out.exists()
     assert "'1c75:2cb': expected VID:PID" in capsys.readouterr().err
-    rig = Path(__file__).resolve().parent.parent / "pytest_usbgate" / "rigs" / "sim.toml"
+    rig = Path(__file__).resolve().parent.parent / "pytest_usbgate" / "config" / "rigs" / "sim.toml"
     assert main(["usb", "udev-rules", "--rig", str(rig), "-o", str(out)]) == 0
     assert out.read_text().count('ATTR{power/control}="on"') == 2
 
@@ -357,14 +356,18 @@ def test_nearest_rank_percentiles() -> None:
     assert nearest_rank(values, 50) == 10.0
     assert nearest_rank(values, 100) == 20.0
     assert nearest_rank([3.0], 95) == 3.0
-    assert math.isnan(nearest_rank([], 95))
+    with pytest.raises(ValueError):
+        nearest_rank([], 95)
 
 
 def test_a_cycle_that_never_recovers_fails_the_statistics() -> None:
     good = [Cycle(n, 0.1 * n, 0.1 * n + 0.01, n, n + 1, "usable") for n in range(1, 4)]
-    stats = RecoveryStats(tuple(good))
+    stats = RecoveryStats(tuple(good), timeout_s=15.0)
     assert stats.usable_p95_s == pytest.approx(0.31)
     assert stats.enumerated_worst_s == pytest.approx(0.3)
-    broken = RecoveryStats((*good, Cycle(4, None, None, 4, None, "reconnect")))
-    assert math.isnan(broken.usable_p95_s) and math.isnan(broken.enumerated_worst_s)
-    assert "cycle 4 never recovered: last seen reconnect" in broken.describe()
+    broken = RecoveryStats((*good, Cycle(4, None, None, 4, None, "reconnect")), timeout_s=15.0)
+    assert broken.usable_p95_s == 15.0 and broken.enumerated_worst_s == 15.0
+    assert "cycle 4 never recovered: last seen reconnect (counted as the 15 s timeout)" in (
+        broken.describe()
+    )
+    assert RecoveryStats((), timeout_s=15.0).usable_p95_s is None

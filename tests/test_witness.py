@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pytest_usbgate.measure.witness import LSB_24BIT, stream_breaks
+from pytest_usbgate.audio.witness import LSB_24BIT, stream_breaks
 
 RATE = 48_000
 BLOCK = 256

@@ -8,14 +8,18 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pytest_usbgate.evidence.spool_writer import write_file
-
 
 def write_atomic(path: Path, text: str, *, fsync: bool = True) -> None:
-    """Write `text` so that readers see the old file or the new one, never half of one,
-    and (`fsync`) it is on disk, should the machine stop next: a few milliseconds on a
-    VM's disk, for what a release relies on (the sealed sign-off), not for every file."""
-    write_file(path.parent, path.name, text.encode("utf-8"), fsync=fsync)
+    """Write `text` so that readers see the old file or the new one, never half of one
+    (a temporary name, then a rename), and (`fsync`) it is on disk should the machine
+    stop next: for what a release relies on (the sealed sign-off), not for every file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        if fsync:
+            fh.flush()
+            os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
 def write_json(path: Path, data: Any, *, fsync: bool = True) -> None:

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from pytest_usbgate.criteria import Record, Verdict, format_value
 from pytest_usbgate.evidence.files import sha256_file, write_atomic, write_json
-from pytest_usbgate.gates import GateResult
+from pytest_usbgate.gate.criteria import Record, Verdict, format_value
+from pytest_usbgate.gate.verdict import GateResult
 
 SCHEMA: Final = "usbgate.signoff/1"
 SIGNOFF: Final = "signoff.json"

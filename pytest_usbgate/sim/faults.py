@@ -3,8 +3,7 @@
 Pure data plus parsing; the services read `FaultSet` to decide what to break.
 """
 
-# No `from __future__ import annotations` here: a NamedTuple's fields would be strings,
-# each compiled at import (what it cost: bench/RESULTS.md, session 20).
+from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Final, NamedTuple, final

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from pytest_usbgate.config.rig import Rig, SimModel
 from pytest_usbgate.errors import InfrastructureError
-from pytest_usbgate.io.qmp import QmpClient
-from pytest_usbgate.rig import Rig, SimModel
+from pytest_usbgate.qemu.qmp import QmpClient
 from pytest_usbgate.sim.jack_server import client_env, open_client, start_jackd
 from pytest_usbgate.sim.model.midi import keylab_identity_reply
 from pytest_usbgate.sim.preload import closing_preload_leaks
@@ -33,7 +33,7 @@ from pytest_usbgate.sim.serial_port import PtyPort
 from pytest_usbgate.sim.usb.description import MODELS
 from pytest_usbgate.sim.usb.testbed import Testbed
 
-FIXTURES: Final = Path(__file__).resolve().parent / "fixtures"
+DATA: Final = Path(__file__).resolve().parent / "data"
 INTERFACE: Final = "focusrite-scarlett-4i4-gen4"
 CONTROLLER: Final = "arturia-keylab-mkii-88"
 START_TIMEOUT_S: Final = 20.0
@@ -205,8 +205,8 @@ class SimSession:
 
         # in-process parts while the processes start
         self.serial = PtyPort(self.workdir / "ttyACM0")
-        kernel = FIXTURES / "kernel-log" / p.kernel_log
-        pnp = FIXTURES / "guest-pnp" / "present.jsonl"
+        kernel = DATA / "kernel-log" / p.kernel_log
+        pnp = DATA / "guest-pnp" / "present.jsonl"
         self.replayers = {
             "kernel log": Replayer(
                 parse_kernel_log(kernel.read_text(), str(kernel)), self.kernel_log

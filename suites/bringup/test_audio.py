@@ -2,8 +2,7 @@
 steady to the sample, at the right level, clean, flat and without glitches."""
 
 from pytest_usbgate import Criteria
-from pytest_usbgate.evidence.audio import attach_take
-from pytest_usbgate.io.audio import AudioLoop
+from pytest_usbgate.audio import AudioLoop, attach_take
 
 LATENCY = ("audio.rtl_ms", "audio.rtl_stability_samples", "audio.gain_db", "audio.xruns")
 

@@ -2,16 +2,17 @@
 with dense data, carries SysEx intact, and the controller says who it is."""
 
 from pytest_usbgate import Criteria
-from pytest_usbgate.evidence.midi import attach_hex, attach_loop
-from pytest_usbgate.io.midi import (
+from pytest_usbgate.midi import (
     MidiDevice,
     PortNotFound,
+    attach_hex,
+    attach_loop,
     burst_rate,
     identity_query,
+    parse_identity_reply,
     round_trip,
     sysex_echo,
 )
-from pytest_usbgate.measure.midi_identity import parse_identity_reply
 
 
 def test_midi_loopback_round_trip(midi_loopback: MidiDevice, criteria: Criteria) -> None:

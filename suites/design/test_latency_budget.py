@@ -3,7 +3,7 @@
 import pytest
 
 from pytest_usbgate import Criteria, Rig
-from pytest_usbgate.measure.budget import buffer_latency_ms
+from pytest_usbgate.audio import buffer_latency_ms
 
 
 def test_buffer_latency_within_budget(rig: Rig, criteria: Criteria) -> None:

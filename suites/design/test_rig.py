@@ -1,7 +1,7 @@
 """Design gate: the rig file agrees with its device profiles and its thresholds can be met."""
 
 from pytest_usbgate import Criteria, Rig, builtin_catalog
-from pytest_usbgate.design import rig_problems, threshold_problems
+from pytest_usbgate.config import rig_problems, threshold_problems
 
 
 def test_rig_matches_device_profiles(rig: Rig, criteria: Criteria) -> None:

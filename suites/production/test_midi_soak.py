@@ -4,8 +4,7 @@
 import time
 
 from pytest_usbgate import Criteria
-from pytest_usbgate.evidence.midi import attach_loop
-from pytest_usbgate.io.midi import MidiDevice, round_trip
+from pytest_usbgate.midi import MidiDevice, attach_loop, round_trip
 
 
 def test_midi_loopback_soak(midi_loopback: MidiDevice, criteria: Criteria) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pytest_usbgate.rig import SimModel
+from pytest_usbgate.config.rig import SimModel
 
 Samples = npt.NDArray[np.float64]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pytest_usbgate.measure.midi_identity import ARTURIA_ID, is_identity_request
+from pytest_usbgate.midi.identity import ARTURIA_ID, is_identity_request
 
 Event = tuple[int, bytes]
 

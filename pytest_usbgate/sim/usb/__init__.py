@@ -1,2 +1,2 @@
 """The sim's USB layer: descriptor sets built from the specifications, their umockdev
-device descriptions (`fixtures/sim/usb/`), and the testbed that hot-plugs them."""
+device descriptions (`sim/data/usb/`), and the testbed that hot-plugs them."""

@@ -2,7 +2,7 @@
 devices, and the edits the sim's "kernel" makes to them: device numbers on (re)plug,
 and attributes the fault catalog changes.
 
-Files in `fixtures/sim/usb/` are written by `render_fixture` and checked against it by
+Files in `sim/data/usb/` are written by `render_fixture` and checked against it by
 the tests; a recording of a real unit (`umockdev-record /dev/bus/usb/BBB/DDD`) can take
 a file's place. Lines starting with '#' are comments (stripped before umockdev sees them).
 """
@@ -25,7 +25,7 @@ CONTROLLER: Final = "/devices/pci0000:00/0000:00:14.0"
 ROOT_HUB: Final = f"{CONTROLLER}/usb1"
 BUS: Final = 1
 
-FIXTURE_DIR: Final = Path(__file__).resolve().parent.parent / "fixtures" / "usb"
+FIXTURE_DIR: Final = Path(__file__).resolve().parent.parent / "data" / "usb"
 
 
 @dataclass(frozen=True, slots=True)

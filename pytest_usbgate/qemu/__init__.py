@@ -1,0 +1,1 @@
+"""QEMU layer: the QMP client (`qmp`)."""
