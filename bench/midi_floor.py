@@ -39,7 +39,7 @@ def _p99_us(samples_ns: list[int]) -> tuple[float, float]:
 def harness_floor() -> None:
     link = MidiPorts(PortSpec("bench", "none"))
     link._out = _NullOut()
-    game = _PingPong(link)
+    game = _PingPong(link, first_tag=0)
     link.on_arrival = game.on_arrival
     receive, send = [], []
     for tag in range(ROUNDS):

@@ -36,7 +36,7 @@ def run(testbed: Testbed, log: Path, cycles: int, enumeration_s: float) -> tuple
     stats, _trace = plug_cycles(injector, device, "interface", cycles, timeout_s=10.0)
     took = time.monotonic() - began
     injector.join()
-    assert not stats.failed, stats.describe()
+    assert not stats.failed and stats.usable_p95_s is not None, stats.describe()
     return took, stats.usable_p95_s
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import platform
 from importlib import metadata
 
 import pytest
@@ -20,14 +22,12 @@ def test_versions_are_what_the_package_metadata_says(monkeypatch: pytest.MonkeyP
 
 
 def test_host_os_names_the_distribution_and_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        allure_files.platform, "freedesktop_os_release", lambda: {"PRETTY_NAME": "Debian 12"}
-    )
-    assert allure_files.host_os() == f"Debian 12 ({allure_files.os.uname().machine})"
+    monkeypatch.setattr(platform, "freedesktop_os_release", lambda: {"PRETTY_NAME": "Debian 12"})
+    assert allure_files.host_os() == f"Debian 12 ({os.uname().machine})"
 
     def missing() -> dict[str, str]:
         raise OSError("no os-release")
 
-    monkeypatch.setattr(allure_files.platform, "freedesktop_os_release", missing)
-    uname = allure_files.os.uname()
+    monkeypatch.setattr(platform, "freedesktop_os_release", missing)
+    uname = os.uname()
     assert allure_files.host_os() == f"{uname.sysname} ({uname.machine})"

@@ -96,7 +96,7 @@ def _broken_take(loop: AudioLoop, stimulus: Stimulus, flags: int = 0) -> AudioTa
     """A take whose loopback (input 5) repeats one buffer, as a host that dropped one
     would give; every other input silent."""
     x = _played(stimulus)
-    recorded = np.zeros((len(x), loop.inputs), dtype=np.float32)
+    recorded = np.zeros((len(x), loop.inputs), dtype=np.float64)
     recorded[512:, 4] = x[:-512]
     at = len(x) // 2
     recorded[at : at + 256, 4] = recorded[at - 256 : at, 4]

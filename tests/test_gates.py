@@ -133,9 +133,15 @@ def test_interrupted_or_broken_run_never_passes(sim_rig: Rig) -> None:
     interrupted = decide("design", sim_rig, CATALOG, ALL_PASS, interrupted="KeyboardInterrupt")
     assert interrupted.verdict == "INCOMPLETE"
     assert interrupted.reasons == ("run interrupted: KeyboardInterrupt",)
+    assert interrupted.diagnosis is not None
+    assert interrupted.diagnosis.summary == (
+        "run interrupted: KeyboardInterrupt; the evidence so far is kept: re-run the gate"
+    )
     broken = decide("design", sim_rig, CATALOG, ALL_PASS, broken_tests=["t::x (broken: boom)"])
     assert broken.verdict == "INCOMPLETE"
     assert broken.reasons == ("test broke before its criteria were judged: t::x (broken: boom)",)
+    assert broken.diagnosis is not None
+    assert broken.diagnosis.summary.endswith("; fix the rig or the test, then re-run")
 
 
 def test_nothing_measured_is_incomplete(sim_rig: Rig) -> None:

@@ -438,6 +438,9 @@ def test_sigterm_ends_incomplete(pytester: pytest.Pytester) -> None:
         "INCOMPLETE",
         ["run interrupted: SIGTERM"],
     )
+    assert doc["diagnosis"]["summary"] == (
+        "run interrupted: SIGTERM; the evidence so far is kept: re-run the gate"
+    )
 
 
 def test_a_killed_run_keeps_every_finished_test_and_never_verifies(

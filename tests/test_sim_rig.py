@@ -262,7 +262,7 @@ class _MidiProbe:
     def offset(self, tag: int) -> int:
         """Where in its cycle a message goes: every offset of the period in turn (37 is
         coprime to a power-of-two period)."""
-        return tag * 37 % self.period
+        return int(tag * 37 % self.period)
 
     def run(self, extra_s: float) -> None:
         self._go = True

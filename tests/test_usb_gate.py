@@ -178,3 +178,34 @@ def _outcomes(output: str) -> dict[str, str]:
         if len(parts) >= 2 and parts[1] in ("PASSED", "FAILED", "ERROR") and "::" in parts[0]:
             found[parts[0]] = parts[1]
     return found
+
+
+def test_a_real_rig_with_nothing_plugged_in_fails_on_presence_and_measures_no_nan(
+    tmp_path: Path,
+) -> None:
+    """A newcomer's first run on a real rig with no device attached: usb.present FAILs
+    (host / usb); what needs a device is NOT_MEASURED saying why, never NaN."""
+    from pytest_usbgate.usb.host import list_devices
+
+    rig = CHECKOUT / "rigs" / "studio-passthrough.toml"
+    if any(d.usb_id in ("1235:821a", "1c75:02cb") for d in list_devices()):
+        pytest.skip("a rig device is plugged into this host")
+    code, output, signoff = run_gate(tmp_path, DESIGN, "design", f"--rig={rig}")
+    assert code == 1
+    assert _records(signoff, ("usb.present",)) == {
+        "usb.present [interface]": "FAIL",
+        "usb.present [controller]": "FAIL",
+    }
+    unmeasured = {
+        c["id"]: (c["value"], c["detail"])
+        for c in signoff["criteria"]
+        if c["test"] and c["verdict"] == "NOT_MEASURED"
+    }
+    assert unmeasured == {
+        "usb.periodic_bandwidth_pct": (None, "no rig device on the host"),
+        "power.autosuspend_off": (None, "no rig device on the host"),
+    }
+    assert "nan" not in output and "is not a number" not in output
+    assert signoff["verdict"] == "FAIL"
+    assert (signoff["diagnosis"]["layer"], signoff["diagnosis"]["domain"]) == ("host", "usb")
+    assert "usb.periodic_bandwidth_pct not measured (rig studio-passthrough, design)" in output

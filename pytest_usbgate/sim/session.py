@@ -31,6 +31,7 @@ from pytest_usbgate.sim.qemu import start_qemu
 from pytest_usbgate.sim.replay import Replayer, parse_json_lines, parse_kernel_log
 from pytest_usbgate.sim.serial_port import PtyPort
 from pytest_usbgate.sim.usb.description import MODELS
+from pytest_usbgate.sim.usb.injector import SimReplug
 from pytest_usbgate.sim.usb.testbed import Testbed
 
 DATA: Final = Path(__file__).resolve().parent / "data"
@@ -160,6 +161,13 @@ class SimSession:
     @property
     def kernel_log(self) -> Path:
         return self.workdir / "kmsg.log"
+
+    def replug(self, profile_id: str) -> SimReplug:
+        """What unplugs and replugs the device of `profile_id` in the testbed, logging
+        what the kernel would."""
+        if self.testbed is None:
+            raise InfrastructureError("sim: no umockdev testbed")
+        return SimReplug(self.testbed, profile_id, self.kernel_line)
 
     def kernel_line(self, text: str) -> None:
         """What the sim's "kernel" says now (plug cycles), in dmesg form, after the

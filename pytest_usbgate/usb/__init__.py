@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from pytest_usbgate.usb.host import (
         HostDevice as HostDevice,
     )
+    from pytest_usbgate.usb.inject import (
+        Injector as Injector,
+    )
     from pytest_usbgate.usb.kmsg import (
         KernelLog as KernelLog,
     )
@@ -54,6 +57,7 @@ _MODULES = {
         "check_speed",
     ),
     "host": ("HostDevice",),
+    "inject": ("Injector",),
     "kmsg": ("KernelLog",),
     "match": ("Match",),
 }

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_usbgate.config.rig import Rig
-from pytest_usbgate.errors import InfrastructureError, UsbgateError
+from pytest_usbgate.errors import UsbgateError
 from pytest_usbgate.gate.checker import Criteria
 
 if TYPE_CHECKING:
     from pytest_usbgate.sim.session import SimSession
+    from pytest_usbgate.sim.usb.injector import SimReplug
     from pytest_usbgate.usb.host import HostDevice
     from pytest_usbgate.usb.inject import Injector
     from pytest_usbgate.usb.kmsg import KernelLog
@@ -106,7 +107,6 @@ def plug_injector(
     """`plug_injector(device_id, host_device)`: what unplugs and replugs it, as the
     rig's [usb.recovery] says (on the sim: umockdev remove and re-add, the re-add from
     a thread that the test's end waits for)."""
-    from pytest_usbgate.sim.usb.injector import SimReplug
     from pytest_usbgate.usb.inject import host_injector
 
     plan = rig.recovery()
@@ -115,9 +115,7 @@ def plug_injector(
     def make(device_id: str, device: HostDevice) -> Injector:
         if rig_sim is None:
             return host_injector(plan.injector if plan else "authorized", device)
-        if rig_sim.testbed is None:
-            raise InfrastructureError("sim: no umockdev testbed")
-        replug = SimReplug(rig_sim.testbed, rig.device(device_id).profile.id, rig_sim.kernel_line)
+        replug = rig_sim.replug(rig.device(device_id).profile.id)
         replugs.append(replug)
         return replug
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pytest_usbgate import Criteria, Rig
 from pytest_usbgate.usb import (
     HostDevice,
+    Injector,
     KernelLog,
     Match,
     check_descriptors,
@@ -40,7 +41,7 @@ def test_usb_plug_cycle_recovery(
     rig: Rig,
     usb_devices: list[Match],
     usb_device: Callable[[str], HostDevice],
-    plug_injector: Callable[..., object],
+    plug_injector: Callable[[str, HostDevice], Injector],
     kernel_log: KernelLog,
     criteria: Criteria,
 ) -> None:
