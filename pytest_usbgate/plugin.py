@@ -106,12 +106,21 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     """The sim rig's USB testbed works only in a process under umockdev's preload: this
     run is executed again under it. Now, when xdist workers will inherit it or the ini
     says so (usbgate_sim_usb); otherwise only once collection shows that a test uses
-    the sim (pytest_collection_finish), so runs that never touch it pay nothing."""
-    if config.option.help or not _uses_sim(config):
+    the sim (pytest_collection_finish), so runs that never touch it pay nothing.
+    A testbed inherited from a process that started this one is never this run's: a sim
+    run makes its own, and a real rig's run (in a process of its own) reads the host."""
+    if config.option.help:
         return
-    forget_inherited_testbed()
-    if _distributed(config) or config.getini("usbgate_sim_usb"):
+    uses_sim = _uses_sim(config)
+    if uses_sim or (EARLY_RIG in config.stash and _own_process(config)):
+        forget_inherited_testbed()
+    if uses_sim and (_distributed(config) or config.getini("usbgate_sim_usb")):
         _reexec_preloaded(config)
+
+
+def _own_process(config: pytest.Config) -> bool:
+    """Whether pytest runs as this process's program (not pytest.main() inside another)."""
+    return list(config.invocation_params.args) == sys.argv[1:]
 
 
 def _distributed(config: pytest.Config) -> bool:
@@ -123,7 +132,7 @@ def _distributed(config: pytest.Config) -> bool:
 def _reexec_preloaded(config: pytest.Config, before: Callable[[], None] | None = None) -> None:
     """Replace this process by the same command under the preload, if need be; `before`
     runs first (only when the process is replaced)."""
-    if list(config.invocation_params.args) != sys.argv[1:]:
+    if not _own_process(config):
         return  # pytest.main() inside another program: never replace that program
     command = reexec_command()
     if command is None:  # already preloaded, or no library (the testbed says so)
