@@ -1,4 +1,4 @@
-"""MIDI round trips on the sim while the host is busy: what takes of `io.midi.TAKE`
+"""MIDI round trips on the sim while the host is busy: what takes of `midi.ports.TAKE`
 messages make of a round trip when the JACK server reports xruns (messages one came near
 left out, takes with most of them left out taken again). Start a load beside it (a
 parallel test run) to see them.

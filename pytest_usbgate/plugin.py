@@ -10,8 +10,7 @@ import os
 import re
 import shutil
 import signal
-import sys
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from pathlib import Path
 from types import FrameType
 from typing import Any, Final, cast
@@ -19,7 +18,6 @@ from typing import Any, Final, cast
 import pytest
 
 from pytest_usbgate.audio.fixtures import audio_loopback  # noqa: F401  (fixtures)
-from pytest_usbgate.config.rig import Rig, load_rig, resolve_rig
 from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.evidence import allure, build
 from pytest_usbgate.evidence.signoff import SIGNOFF
@@ -29,15 +27,17 @@ from pytest_usbgate.midi.fixtures import midi_identity, midi_loopback  # noqa: F
 from pytest_usbgate.session.fixtures import criteria, gate, rig  # noqa: F401
 from pytest_usbgate.session.run import GateRun, prepare_gate_dir
 from pytest_usbgate.session.state import (
+    EARLY_RIG,
     ITEM_RECORDS,
     STATE,
     SessionState,
     item_gate,
     session_state,
+    setting,
 )
+from pytest_usbgate.sim import rerun
 from pytest_usbgate.sim.faults import catalog_lines, parse_faults
-from pytest_usbgate.sim.fixtures import SIM_FIXTURES, rig_sim, serial_port, sim  # noqa: F401
-from pytest_usbgate.sim.preload import forget_inherited_testbed, reexec, reexec_command
+from pytest_usbgate.sim.fixtures import rig_sim, serial_port, sim  # noqa: F401
 from pytest_usbgate.usb.fixtures import (  # noqa: F401  (fixtures)
     kernel_log,
     keylab_mkii,
@@ -49,7 +49,6 @@ from pytest_usbgate.usb.fixtures import (  # noqa: F401  (fixtures)
 
 PROP_RECORDS: Final = "usbgate.criteria"
 PROP_OUTCOME: Final = "usbgate.outcome"
-EARLY_RIG = pytest.StashKey[Rig]()
 _NON_FAILURES: Final = (AssertionError, pytest.fail.Exception)
 
 
@@ -96,86 +95,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("usbgate_reports_dir", "default --reports-dir", default="reports")
 
 
-def _setting(config: pytest.Config, name: str) -> str:
-    value = config.getoption(name)
-    return str(value) if value else str(config.getini(f"usbgate_{name}"))
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """The sim rig's USB testbed works only in a process under umockdev's preload: this
-    run is executed again under it. Now, when xdist workers will inherit it or the ini
-    says so (usbgate_sim_usb); otherwise only once collection shows that a test uses
-    the sim (pytest_collection_finish), so runs that never touch it pay nothing.
-    A testbed inherited from a process that started this one is never this run's: a sim
-    run makes its own, and a real rig's run (in a process of its own) reads the host."""
-    if config.option.help:
-        return
-    uses_sim = _uses_sim(config)
-    if uses_sim or (EARLY_RIG in config.stash and _own_process(config)):
-        forget_inherited_testbed()
-    if uses_sim and (_distributed(config) or config.getini("usbgate_sim_usb")):
-        _reexec_preloaded(config)
-
-
-def _own_process(config: pytest.Config) -> bool:
-    """Whether pytest runs as this process's program (not pytest.main() inside another)."""
-    return list(config.invocation_params.args) == sys.argv[1:]
-
-
-def _distributed(config: pytest.Config) -> bool:
-    return bool(getattr(config.option, "numprocesses", None)) or (
-        getattr(config.option, "dist", "no") != "no"
-    )
-
-
-def _reexec_preloaded(config: pytest.Config, before: Callable[[], None] | None = None) -> None:
-    """Replace this process by the same command under the preload, if need be; `before`
-    runs first (only when the process is replaced)."""
-    if not _own_process(config):
-        return  # pytest.main() inside another program: never replace that program
-    command = reexec_command()
-    if command is None:  # already preloaded, or no library (the testbed says so)
-        return
-    if before is not None:
-        before()
-    capture = config.pluginmanager.getplugin("capturemanager")
-    if capture is not None:
-        capture.stop_global_capturing()
-    reexec(command)
+    rerun.at_start(config)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    state = session_state(session.config)
-    if state.gate is None or state.rig is None or state.rig.kind != "sim":
-        return
-    if all(SIM_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())) for item in session.items):
-        return
-
-    def drop_this_run() -> None:
-        """The next process starts the run afresh: nothing of this one stays behind."""
-        if state.run is not None:
-            state.run.discard()
-        reporter = session.config.pluginmanager.getplugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(
-                "usbgate: the sim rig's USB testbed needs umockdev's preload: "
-                "running this session again under it"
-            )
-
-    _reexec_preloaded(session.config, drop_this_run)
-
-
-def _uses_sim(config: pytest.Config) -> bool:
-    if not (_setting(config, "gate") or config.getini("usbgate_sim_usb")):
-        return False
-    try:
-        loaded = load_rig(resolve_rig(_setting(config, "rig"), config.rootpath))
-    except ConfigError:
-        return False  # pytest_configure reports it
-    config.stash[EARLY_RIG] = loaded  # pytest_configure uses it rather than load it again
-    return loaded.kind == "sim"
+    rerun.after_collection(session)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -183,12 +110,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "gate(name): the gate (design, bringup, production) this test belongs to"
     )
-    gate_name = _setting(config, "gate") or None
+    gate_name = setting(config, "gate") or None
     if gate_name is not None and gate_name not in GATES:
         raise pytest.UsageError(f"usbgate_gate = {gate_name!r}: expected one of {', '.join(GATES)}")
     state = SessionState(
         gate=gate_name,
-        rig_spec=_setting(config, "rig"),
+        rig_spec=setting(config, "rig"),
         rootdir=config.rootpath,
         rig=config.stash.get(EARLY_RIG, None),
     )
@@ -222,7 +149,7 @@ def pytest_configure(config: pytest.Config) -> None:
     state.build_id = _build_id(config)
     if config.option.collectonly:
         return
-    reports_dir = Path(_setting(config, "reports_dir"))
+    reports_dir = Path(setting(config, "reports_dir"))
     if not reports_dir.is_absolute():
         reports_dir = config.invocation_params.dir / reports_dir
     gate_dir = prepare_gate_dir(reports_dir, state.build_id, gate_name)

@@ -101,5 +101,5 @@ def test_production_soak_paced_at_the_rigs_rate(tmp_path: Path) -> None:
     left_out = re.search(r"(\d+) messages left out after host xruns", detail)
     assert int(found.group(1)) == 300 + (int(left_out.group(1)) if left_out else 0), detail
     # three takes of 100, each 99 gaps of 1/50 s: 5.94 s at least; ping-pong would take
-    # 1.8 s, and under 5.9 s with two takes again (each after a quiet second, io.takes)
+    # 1.8 s, and under 5.9 s with two takes again (each after a quiet second, takes.py)
     assert float(found.group(2)) >= 5.9, detail

@@ -1,4 +1,4 @@
-"""The digital loopback as a witness of the stream (`measure.witness`), on constructed
+"""The digital loopback as a witness of the stream (`audio.witness`), on constructed
 streams with known breaks: exact frames expected."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The rig's audio loop through sounddevice (PortAudio): one duplex stream per take,
 playback padded with silence (the stimulus's tail), every input recorded so a return
 on the wrong input is named. The device's digital loopback of the output witnesses the
-stream (`measure.witness`): a take with a break in it is taken again; without such a
-loopback, xrun flags stand in. The analysis is pure (`measure.analysis`); this module
+stream (`audio.witness`): a take with a break in it is taken again; without such a
+loopback, xrun flags stand in. The analysis is pure (`audio.analysis`); this module
 only moves samples.
 
 The sim rig's device is a JACK client (PortAudio's JACK host API); a real rig's is
@@ -64,7 +64,7 @@ class AudioLoop:
 
     def take(self, stimulus: Stimulus) -> AudioTake:
         """Play `stimulus` out of `output` and record every input, in one duplex stream;
-        again (`io.takes`) while the stream breaks during it. On the sim (the host counts
+        again (`takes`) while the stream breaks during it. On the sim (the host counts
         xruns) a device model cannot break the stream, so a break in every take is the
         host's: an InfrastructureError, not a measurement."""
         take, number, _ = undisturbed(

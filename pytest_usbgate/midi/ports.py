@@ -1,6 +1,6 @@
 """MIDI ports through python-rtmidi: found by name pattern (never by index), always
 released, every arrival stamped with `perf_counter_ns` first thing in the input
-callback. The statistics are pure (`measure.midi_loop`); this module only moves bytes.
+callback. The statistics are pure (`midi.loop`); this module only moves bytes.
 
 The sim rig's ports are JACK MIDI ports (api "jack"); a real rig uses rtmidi's default
 (ALSA on Linux, WinMM on Windows).
@@ -247,7 +247,7 @@ class _PingPong:
 def without_xruns(
     link: MidiPorts, measure: Callable[[], T], what: str, clean: Callable[[T], bool] | None = None
 ) -> Taken[T]:
-    """`measure()` again while the host reports xruns during it (`io.takes`), or while
+    """`measure()` again while the host reports xruns during it (`takes`), or while
     `clean` says the take was disturbed. On the sim (the host reports xruns) a take
     disturbed every time is the host's fault, not the device's: an InfrastructureError,
     never a verdict on the device."""
@@ -268,7 +268,7 @@ def round_trip(
     the one before comes back, or after `timeout_s` without it. Otherwise paced: one every
     1/`rate_per_s` s whatever came back, several in flight when the loop is slower. Late
     replies still count, matched by tag. Sent in takes of at most `TAKE` messages. On a
-    host that reports xruns, a message one came near is left out (`measure.midi_loop`)
+    host that reports xruns, a message one came near is left out (`midi.loop`)
     and takes go on until `count` are judged; a take with most of its messages left out
     is taken again (`without_xruns`)."""
 

@@ -53,8 +53,15 @@ class ItemRecords:
 
 
 STATE = pytest.StashKey[SessionState]()
+EARLY_RIG = pytest.StashKey[Rig]()  # the rig as loaded before configure, when it was
 NODE_GATE = pytest.StashKey[str | None]()
 ITEM_RECORDS = pytest.StashKey[ItemRecords]()
+
+
+def setting(config: pytest.Config, name: str) -> str:
+    """An option of ours (`--gate`), else its ini value (`usbgate_gate`)."""
+    value = config.getoption(name)
+    return str(value) if value else str(config.getini(f"usbgate_{name}"))
 
 
 def session_state(config: pytest.Config) -> SessionState:

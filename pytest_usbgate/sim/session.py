@@ -269,7 +269,7 @@ class SimSession:
 
     def xruns_ns(self) -> Sequence[int]:
         """When (perf_counter ns) the JACK server reported each late cycle so far, in
-        order: a MIDI message one came near is left out (`measure.midi_loop`). The list
+        order: a MIDI message one came near is left out (`midi.loop`). The list
         itself, not a copy: the JACK client's thread only ever appends to it."""
         return self._xruns_ns
 
