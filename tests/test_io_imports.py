@@ -23,7 +23,7 @@ def test_plugin_imports_no_hardware_library() -> None:
 
 def test_loading_the_plugin_leaves_hardware_sim_and_analysis_modules_alone() -> None:
     """What every pytest run with the plugin installed pays: no numpy, and of the domains
-    and the sim only their fixtures (and the fault catalog and preload switch), until a
+    and the sim only their fixtures (and the fault catalog and the preload re-exec), until a
     fixture asks for more (bench/overhead.py)."""
     code = (
         "import sys, pytest_usbgate.plugin\n"
@@ -38,6 +38,7 @@ def test_loading_the_plugin_leaves_hardware_sim_and_analysis_modules_alone() -> 
         "'pytest_usbgate.sim.faults',",
         "'pytest_usbgate.sim.fixtures',",
         "'pytest_usbgate.sim.preload',",
+        "'pytest_usbgate.sim.rerun',",
         "'pytest_usbgate.usb.fixtures']",
     ]
 
