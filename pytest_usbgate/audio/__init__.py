@@ -2,8 +2,8 @@
 sample, its quality (THD+N, dynamic range, frequency response, crosstalk) and glitches.
 
 Pure (numpy): `stimulus`, `delay`, `quality`, `glitch`, `analysis`, `witness`, `budget`,
-`synthetic`. I/O: `stream` (PortAudio), `wav` (files). `evidence` (plots, WAVs),
-`fixtures`, `cli`."""
+`synthetic`. I/O: `stream` (PortAudio), `wav` (files). `checks` (takes -> criteria),
+`evidence` (plots, WAVs), `fixtures`, `cli`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,21 @@ from pytest_usbgate._lazy import exports
 if TYPE_CHECKING:
     from pytest_usbgate.audio.budget import (
         buffer_latency_ms as buffer_latency_ms,
+    )
+    from pytest_usbgate.audio.checks import (
+        check_buffer_latency as check_buffer_latency,
+    )
+    from pytest_usbgate.audio.checks import (
+        check_dynamic_range as check_dynamic_range,
+    )
+    from pytest_usbgate.audio.checks import (
+        check_frequency_response as check_frequency_response,
+    )
+    from pytest_usbgate.audio.checks import (
+        check_round_trip_latency as check_round_trip_latency,
+    )
+    from pytest_usbgate.audio.checks import (
+        check_thd_n_and_glitches as check_thd_n_and_glitches,
     )
     from pytest_usbgate.audio.evidence import (
         attach_take as attach_take,
@@ -27,6 +42,13 @@ if TYPE_CHECKING:
 
 _MODULES = {
     "budget": ("buffer_latency_ms",),
+    "checks": (
+        "check_buffer_latency",
+        "check_dynamic_range",
+        "check_frequency_response",
+        "check_round_trip_latency",
+        "check_thd_n_and_glitches",
+    ),
     "evidence": ("attach_take",),
     "stream": ("AudioLoop", "AudioTake"),
 }

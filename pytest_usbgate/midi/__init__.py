@@ -2,7 +2,7 @@
 controller's identity.
 
 Pure: `loop` (statistics), `identity` (the identity reply). I/O: `ports` (python-rtmidi).
-`evidence` (histograms, hex dumps), `fixtures`."""
+`checks` (takes -> criteria), `evidence` (histograms, hex dumps), `fixtures`."""
 
 from __future__ import annotations
 
@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING
 from pytest_usbgate._lazy import exports
 
 if TYPE_CHECKING:
-    from pytest_usbgate.midi.evidence import (
-        attach_hex as attach_hex,
+    from pytest_usbgate.midi.checks import (
+        check_burst_rate as check_burst_rate,
     )
-    from pytest_usbgate.midi.evidence import (
-        attach_loop as attach_loop,
+    from pytest_usbgate.midi.checks import (
+        check_identity as check_identity,
     )
-    from pytest_usbgate.midi.identity import (
-        parse_identity_reply as parse_identity_reply,
+    from pytest_usbgate.midi.checks import (
+        check_loopback as check_loopback,
+    )
+    from pytest_usbgate.midi.checks import (
+        check_sysex_integrity as check_sysex_integrity,
     )
     from pytest_usbgate.midi.ports import (
         MidiDevice as MidiDevice,
@@ -26,30 +29,10 @@ if TYPE_CHECKING:
     from pytest_usbgate.midi.ports import (
         PortNotFound as PortNotFound,
     )
-    from pytest_usbgate.midi.ports import (
-        burst_rate as burst_rate,
-    )
-    from pytest_usbgate.midi.ports import (
-        identity_query as identity_query,
-    )
-    from pytest_usbgate.midi.ports import (
-        round_trip as round_trip,
-    )
-    from pytest_usbgate.midi.ports import (
-        sysex_echo as sysex_echo,
-    )
 
 _MODULES = {
-    "evidence": ("attach_hex", "attach_loop"),
-    "identity": ("parse_identity_reply",),
-    "ports": (
-        "MidiDevice",
-        "PortNotFound",
-        "burst_rate",
-        "identity_query",
-        "round_trip",
-        "sysex_echo",
-    ),
+    "checks": ("check_burst_rate", "check_identity", "check_loopback", "check_sysex_integrity"),
+    "ports": ("MidiDevice", "PortNotFound"),
 }
 __all__ = sorted(name for names in _MODULES.values() for name in names)
 __getattr__ = exports(__name__, _MODULES)

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Final
 
 from pytest_usbgate.config.rig import Rig, UsbRecovery
-from pytest_usbgate.evidence.allure import attach_bytes, attach_json, attach_jsonl
 from pytest_usbgate.gate.checker import Criteria
 from pytest_usbgate.gate.criteria import Limit, Record
 from pytest_usbgate.usb.bandwidth import bus_loads, device_load
 from pytest_usbgate.usb.descriptors import DescriptorError, parse_descriptors
+from pytest_usbgate.usb.evidence import attach_bandwidth, attach_descriptors, attach_trace
 from pytest_usbgate.usb.host import HostDevice, controller_of
 from pytest_usbgate.usb.inject import Injector
 from pytest_usbgate.usb.kernel_log import firmware_versions
@@ -119,13 +119,13 @@ def check_descriptors(criteria: Criteria, matches: Sequence[Match]) -> list[Reco
 
     def judge(match: Match, host: HostDevice) -> list[Record]:
         raw = host.descriptors()
-        attach_bytes(f"{match.device.id} descriptors", raw, "bin")
         try:
             tree = parse_descriptors(raw)
         except DescriptorError as exc:
+            attach_descriptors(match.device.id, raw, None)
             problems = [str(exc)]
         else:
-            attach_json(f"{match.device.id} descriptor tree", tree.to_dict())
+            attach_descriptors(match.device.id, raw, tree)
             problems = tree.problems + profile_problems(tree, match.device.profile)
         detail = "\n".join([host.describe(), *problems])
         return [
@@ -189,19 +189,7 @@ def check_periodic_bandwidth(criteria: Criteria, rig: Rig, matches: Sequence[Mat
     if not loads:
         criteria.not_measured("usb.periodic_bandwidth_pct", reason=NO_DEVICE)
     buses = bus_loads(loads)
-    attach_json(
-        "periodic bandwidth",
-        [
-            {
-                "bus": b.bus,
-                "domain": b.domain,
-                "used_pct": b.used_pct,
-                "limit_pct": b.limit_pct,
-                "devices": {d.name: d.share_pct for d in b.devices},
-            }
-            for b in buses
-        ],
-    )
+    attach_bandwidth(buses)
     worst = max(buses, key=lambda b: b.used_pct)
     detail = "\n".join(line for b in buses for line in b.describe())
     return criteria.check("usb.periodic_bandwidth_pct", worst.used_pct, detail=detail)
@@ -248,7 +236,7 @@ def check_plug_cycles(
     attached), then kernel.usb_errors during them."""
     mark = kernel.mark()
     stats, trace = plug_cycles(injector, device, plan.device, plan.cycles, plan.timeout_s)
-    attach_jsonl("plug-cycle trace", [event.to_dict() for event in trace])
+    attach_trace(trace)
     detail = f"{plan.cycles} cycles of {device.describe()} by {injector.name}\n{stats.describe()}"
     records = criteria.check_all(
         {"usb.enumeration_s": stats.enumerated_worst_s, "usb.recovery_p95_s": stats.usable_p95_s},
