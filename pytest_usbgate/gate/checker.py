@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn, final
+from typing import Any, NoReturn, TypedDict, Unpack, final
 
 from pytest_usbgate.errors import InfrastructureError, UsbgateError
 from pytest_usbgate.gate.criteria import (
@@ -58,6 +58,16 @@ class NotMeasured(AssertionError):
     ) -> None:
         self.records = tuple(records)
         super().__init__(_explained(records, rig_name, catalog))
+
+
+class About(TypedDict, total=False):
+    """What a record may say beyond its value (see `Criteria.check`)."""
+
+    detail: str
+    device: str | None
+    firmware: str | None
+    identity: dict[str, Any] | None
+    device_limit: tuple[Limit, str] | None
 
 
 @final
@@ -138,32 +148,17 @@ class Criteria:
         return record
 
     def check(
-        self,
-        criterion_id: str,
-        value: float | bool | None,
-        *,
-        detail: str = "",
-        device: str | None = None,
-        firmware: str | None = None,
-        identity: dict[str, Any] | None = None,
-        device_limit: tuple[Limit, str] | None = None,
+        self, criterion_id: str, value: float | bool | None, **about: Unpack[About]
     ) -> Record:
-        """Judge `value` (in the criterion's unit) and record it; raise on FAIL.
+        """Judge `value` (in the criterion's unit) and record it; raise on FAIL (or when
+        it is NOT_MEASURED).
 
         `detail` (lines of text) is kept with the record and shown on failure; `device`
         (a rig device id), the `firmware` it reported and its `identity` as the host
         saw it go into the sign-off's devices. `device_limit` (limit, source) is this
         device's own limit (its profile's speed, say); a rig threshold still wins.
         """
-        record = self.judge(
-            criterion_id,
-            value,
-            detail=detail,
-            device=device,
-            firmware=firmware,
-            identity=identity,
-            device_limit=device_limit,
-        )
+        record = self.judge(criterion_id, value, **about)
         self.raise_failed([record])
         return record
 
