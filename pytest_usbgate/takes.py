@@ -10,7 +10,8 @@ import contextlib
 import gc
 import time
 from collections.abc import Callable, Iterator
-from typing import Generic, NamedTuple, TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 TAKES = 6  # at most, per measurement
@@ -18,7 +19,8 @@ QUIET_S = 1.0  # no xrun for this long before a take again …
 QUIET_LIMIT_S = 6.0  # … waiting at most this long for it
 
 
-class Taken(NamedTuple, Generic[T]):
+@dataclass(frozen=True, slots=True)
+class Taken(Generic[T]):
     result: T
     number: int  # of the takes, from 1
     clean: bool  # False: every take was disturbed, and this is the last

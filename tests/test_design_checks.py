@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 from pytest_usbgate.audio.budget import buffer_latency_ms, buffer_latency_samples
@@ -26,12 +27,13 @@ def test_sim_and_example_rigs_have_no_problems(sim_rig: Rig) -> None:
 
 def test_rig_contradicting_its_profiles(sim_rig: Rig, tmp_path: Path) -> None:
     assert sim_rig.audio_loopback is not None
-    loop = sim_rig.audio_loopback._replace(samplerate=50000, output=7, input=9, blocksize=100)
+    loop = replace(sim_rig.audio_loopback, samplerate=50000, output=7, input=9, blocksize=100)
     keylab = sim_rig.device("controller")
-    rig = sim_rig._replace(
+    rig = replace(
+        sim_rig,
         audio_loopback=loop,
         stack=Stack(compose=tmp_path / "missing.yml"),
-        devices=(*sim_rig.devices, keylab._replace(id="controller2")),
+        devices=(*sim_rig.devices, replace(keylab, id="controller2")),
     )
     assert rig_problems(rig) == [
         "audio.loopback.samplerate: 50000 Hz is not supported by Focusrite Scarlett 4i4 4th Gen "
@@ -47,8 +49,9 @@ def test_rig_contradicting_its_profiles(sim_rig: Rig, tmp_path: Path) -> None:
 
 def test_audio_and_midi_on_devices_without_them(sim_rig: Rig) -> None:
     assert sim_rig.audio_loopback is not None and sim_rig.midi_loopback is not None
-    rig = sim_rig._replace(
-        audio_loopback=sim_rig.audio_loopback._replace(device="controller"),
+    rig = replace(
+        sim_rig,
+        audio_loopback=replace(sim_rig.audio_loopback, device="controller"),
     )
     assert rig_problems(rig)[0] == (
         "audio.loopback.device: controller (Arturia KeyLab mkII 88) has no audio"
@@ -56,7 +59,8 @@ def test_audio_and_midi_on_devices_without_them(sim_rig: Rig) -> None:
 
 
 def test_thresholds_that_can_never_pass(sim_rig: Rig) -> None:
-    rig = sim_rig._replace(
+    rig = replace(
+        sim_rig,
         audio_loopback=None,
         thresholds={
             "design": {

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from pytest_usbgate.config.catalog import builtin_catalog
 from pytest_usbgate.config.rig import Rig, required_criteria, resolve_limit
 from pytest_usbgate.gate.criteria import Limit, Record, Verdict
@@ -9,20 +11,20 @@ BUDGET = CATALOG["audio.buffer_latency_ms"]
 
 def _with_profile_limit(rig: Rig, limit: Limit) -> Rig:
     first = rig.devices[0]
-    profile = first.profile._replace(thresholds={"design": {"audio.buffer_latency_ms": limit}})
-    device = first._replace(profile=profile)
-    return rig._replace(devices=(device, *rig.devices[1:]))
+    profile = replace(first.profile, thresholds={"design": {"audio.buffer_latency_ms": limit}})
+    device = replace(first, profile=profile)
+    return replace(rig, devices=(device, *rig.devices[1:]))
 
 
 def test_limit_resolves_rig_then_profile_then_default(sim_rig: Rig) -> None:
-    bare = sim_rig._replace(thresholds={})
+    bare = replace(sim_rig, thresholds={})
     assert resolve_limit(BUDGET, "design", bare) == (Limit(max=10.0, marginal=1.0), "default")
     profiled = _with_profile_limit(bare, Limit(max=7.0))
     assert resolve_limit(BUDGET, "design", profiled) == (
         Limit(max=7.0),
         "profile focusrite-scarlett-4i4-gen4",
     )
-    rigged = profiled._replace(thresholds={"design": {"audio.buffer_latency_ms": Limit(max=5.0)}})
+    rigged = replace(profiled, thresholds={"design": {"audio.buffer_latency_ms": Limit(max=5.0)}})
     assert resolve_limit(BUDGET, "design", rigged) == (Limit(max=5.0), "rig")
     assert resolve_limit(BUDGET, "bringup", rigged) == (None, "none")
 
@@ -36,7 +38,7 @@ def test_required_follows_catalog_when_and_rig_thresholds(sim_rig: Rig) -> None:
         *host,
         "power.port_budget_pct",
     ]
-    no_audio = sim_rig._replace(audio_loopback=None, thresholds={}, devices=())
+    no_audio = replace(sim_rig, audio_loopback=None, thresholds={}, devices=())
     assert required_criteria("design", no_audio, CATALOG) == [
         "rig.config_errors",
         "rig.threshold_errors",
@@ -54,7 +56,8 @@ def test_required_follows_catalog_when_and_rig_thresholds(sim_rig: Rig) -> None:
         "kernel.usb_errors",
     ]
     assert required_criteria("bringup", sim_rig, CATALOG) == audio + midi + usb
-    no_midi = sim_rig._replace(
+    no_midi = replace(
+        sim_rig,
         midi_loopback=None,
         midi_identity=None,
         audio_loopback=None,
@@ -62,7 +65,7 @@ def test_required_follows_catalog_when_and_rig_thresholds(sim_rig: Rig) -> None:
         devices=(),
     )
     assert required_criteria("bringup", no_midi, CATALOG) == []
-    asked = no_midi._replace(thresholds={"bringup": {"rig.config_errors": Limit(max=0)}})
+    asked = replace(no_midi, thresholds={"bringup": {"rig.config_errors": Limit(max=0)}})
     assert required_criteria("bringup", asked, CATALOG) == ["rig.config_errors"]
 
 
@@ -145,7 +148,7 @@ def test_interrupted_or_broken_run_never_passes(sim_rig: Rig) -> None:
 
 
 def test_nothing_measured_is_incomplete(sim_rig: Rig) -> None:
-    no_midi = sim_rig._replace(midi_loopback=None, midi_identity=None, thresholds={})
-    no_audio = no_midi._replace(audio_loopback=None, devices=())
+    no_midi = replace(sim_rig, midi_loopback=None, midi_identity=None, thresholds={})
+    no_audio = replace(no_midi, audio_loopback=None, devices=())
     result = decide("bringup", no_audio, CATALOG, [])
     assert (result.verdict, result.reasons) == ("INCOMPLETE", ("no criterion was measured",))

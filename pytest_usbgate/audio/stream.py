@@ -67,9 +67,10 @@ class AudioLoop:
         again (`takes`) while the stream breaks during it. On the sim (the host counts
         xruns) a device model cannot break the stream, so a break in every take is the
         host's: an InfrastructureError, not a measurement."""
-        take, number, _ = undisturbed(
+        taken = undisturbed(
             self.host_xruns, lambda: _take(self, stimulus), clean=lambda t: t.xruns == 0
         )
+        take, number = taken.result, taken.number
         if take.breaks and self.host_xruns is not None:
             at = ", ".join(f"{frame / self.samplerate:.3f} s" for frame in take.breaks)
             raise InfrastructureError(

@@ -5,40 +5,46 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple, final
+from typing import final
 
 from pytest_usbgate.config.catalog import builtin_catalog
 from pytest_usbgate.config.limits import read_thresholds
 from pytest_usbgate.config.reader import Section, load_toml
-from pytest_usbgate.gate.criteria import EMPTY, Limit
+from pytest_usbgate.gate.criteria import Limit, empty
 
 _HEX4 = r"[0-9a-f]{4}"
 
 
 @final
-class AudioCaps(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class AudioCaps:
     samplerates: tuple[int, ...]
     inputs: int
     outputs: int
     analogue_inputs: int  # the first ones; the rest are digital loopbacks of outputs
-    device_names: Mapping[str, str] = EMPTY  # platform -> re (PortAudio)
+    device_names: Mapping[str, str] = field(default_factory=empty)  # platform -> re (PortAudio)
 
 
 @final
-class MidiCaps(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class MidiCaps:
     """How the device's MIDI ports are named (a regular expression per host platform, per
     port: "main", "daw", …) and what its identity reply must say (hex bytes)."""
 
     ports: int
-    port_names: Mapping[str, Mapping[str, str]] = EMPTY  # port -> platform -> re
+    port_names: Mapping[str, Mapping[str, str]] = field(
+        default_factory=empty
+    )  # port -> platform -> re
     manufacturer: str | None = None
     family: str | None = None
     model: str | None = None
 
 
 @final
-class Profile(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Profile:
     id: str
     name: str  # with the maker: "Arturia KeyLab mkII 88"
     product: str  # as the device names itself (its MIDI ports): "KeyLab mkII 88"
@@ -47,7 +53,7 @@ class Profile(NamedTuple):
     speed_mbps: float
     audio: AudioCaps | None
     midi: MidiCaps | None
-    thresholds: Mapping[str, Mapping[str, Limit]] = EMPTY
+    thresholds: Mapping[str, Mapping[str, Limit]] = field(default_factory=empty)
 
 
 def parse_profile(data: Mapping[str, object], source: str) -> Profile:

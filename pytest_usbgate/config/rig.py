@@ -8,22 +8,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NamedTuple, final
+from typing import final
 
 from pytest_usbgate.config.catalog import builtin_catalog
 from pytest_usbgate.config.limits import read_thresholds
 from pytest_usbgate.config.profiles import Profile, load_profile, profile_names
 from pytest_usbgate.config.reader import Section, load_toml
 from pytest_usbgate.errors import ConfigError
-from pytest_usbgate.gate.criteria import EMPTY, CriterionDef, Limit
+from pytest_usbgate.gate.criteria import CriterionDef, Limit, empty
 
 _ID = r"[a-z][a-z0-9_-]*"
 _QMP = r"unix:/\S+|tcp:[A-Za-z0-9.\-\[\]:]+:\d+"
 
 
 @final
-class Device(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Device:
     id: str
     profile: Profile
     serial: str | None = None
@@ -31,7 +33,8 @@ class Device(NamedTuple):
 
 
 @final
-class AudioLoopback(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class AudioLoopback:
     """An output->input cable on one device; channels count from 1."""
 
     device: str
@@ -43,7 +46,8 @@ class AudioLoopback(NamedTuple):
 
 
 @final
-class MidiLink(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class MidiLink:
     """`[midi.loopback]` / `[midi.identity]`: the device, its port pattern (None: the
     profile's), and for a loop how many messages a take sends and how fast (None: each
     as the one before comes back); `soak_messages` is the production gate's longer take."""
@@ -59,7 +63,8 @@ INJECTORS = ("authorized", "uhubctl", "reset")
 
 
 @final
-class UsbRecovery(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class UsbRecovery:
     """`[usb.recovery]`: which device the bring-up gate unplugs and replugs, how
     (`injector`; the sim rig always uses umockdev), how often, and how long a cycle may
     take before it counts as never recovering. Real rigs need root for every injector;
@@ -72,7 +77,8 @@ class UsbRecovery(NamedTuple):
 
 
 @final
-class Stack(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Stack:
     compose: Path | None = None
     container: str | None = None
     qmp: str | None = None
@@ -80,7 +86,8 @@ class Stack(NamedTuple):
 
 
 @final
-class SimModel(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class SimModel:
     """The sim rig's device models (`[sim.audio]`, `[sim.midi]`): the truth measurements
     on the sim are checked against."""
 
@@ -95,7 +102,8 @@ class SimModel(NamedTuple):
 
 
 @final
-class Rig(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Rig:
     name: str
     kind: str
     path: Path
@@ -107,7 +115,7 @@ class Rig(NamedTuple):
     stack: Stack | None = None
     usb_recovery: UsbRecovery | None = None  # None: the first device, by defaults
     sim: SimModel | None = None  # kind = "sim" only
-    thresholds: Mapping[str, Mapping[str, Limit]] = EMPTY
+    thresholds: Mapping[str, Mapping[str, Limit]] = field(default_factory=empty)
 
     def device(self, device_id: str) -> Device:
         for device in self.devices:
@@ -208,7 +216,8 @@ def _read_midi(section: Section | None, devices: tuple[Device, ...], loop: bool)
         return None
     link = MidiLink(device=_device_ref(section, devices), port=section.text("port", None))
     if loop:
-        link = link._replace(
+        link = replace(
+            link,
             messages=section.integer("messages", link.messages, minimum=10, maximum=10**6),
             rate_per_s=section.number("rate_per_s", None, minimum=1.0, maximum=100_000.0),
             soak_messages=section.integer(

@@ -6,14 +6,16 @@ import datetime as dt
 import re
 import subprocess
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, NamedTuple, final
+from typing import Any, Final, final
 
 BUILD_ID_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}"
 
 
 @final
-class CiSystem(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class CiSystem:
     name: str
     type: str
     number_var: str

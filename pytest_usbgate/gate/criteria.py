@@ -8,9 +8,10 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, NamedTuple, Protocol, final
+from typing import Any, Final, Protocol, final
 
 GATES: Final = ("design", "bringup", "production")
 LAYERS: Final = ("host", "container", "qemu", "guest", "application")
@@ -56,6 +57,11 @@ _BARE_UNITS: Final = ("count", "ratio", "bool")
 EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
+def empty() -> Mapping[str, Any]:
+    """`EMPTY`, as a dataclass field's default factory."""
+    return EMPTY
+
+
 class Verdict(enum.StrEnum):
     PASS = "PASS"
     MARGINAL = "MARGINAL"
@@ -64,7 +70,8 @@ class Verdict(enum.StrEnum):
 
 
 @final
-class Limit(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Limit:
     """Inclusive bounds; `marginal` is a guard band (same unit) inside each bound."""
 
     min: float | None = None
@@ -113,7 +120,8 @@ class Limit(NamedTuple):
 
 
 @final
-class CriterionDef(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class CriterionDef:
     """A declared criterion: what it measures, in which unit, at which layer of the stack."""
 
     id: str
@@ -124,7 +132,7 @@ class CriterionDef(NamedTuple):
     required: tuple[str, ...] = ()
     when: str | None = None
     severity: str = "critical"
-    limits: Mapping[str, Limit] = EMPTY
+    limits: Mapping[str, Limit] = field(default_factory=empty)
 
     @property
     def domain(self) -> str:
@@ -132,7 +140,8 @@ class CriterionDef(NamedTuple):
 
 
 @final
-class Record(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Record:
     """One criterion judged (or not measured) in one test."""
 
     id: str

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple, final
+from dataclasses import dataclass
+from typing import final
 
 from pytest_usbgate.gate.criteria import (
     LAYERS,
@@ -16,7 +17,8 @@ from pytest_usbgate.gate.criteria import (
 
 
 @final
-class Diagnosis(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
     layer: str
     domain: str
     summary: str
@@ -26,7 +28,8 @@ class Diagnosis(NamedTuple):
 
 
 @final
-class GateResult(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class GateResult:
     gate: str
     verdict: str  # PASS | FAIL | INCOMPLETE
     diagnosis: Diagnosis | None

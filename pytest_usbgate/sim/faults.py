@@ -6,11 +6,13 @@ Pure data plus parsing; the services read `FaultSet` to decide what to break.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Final, NamedTuple, final
+from dataclasses import dataclass
+from typing import Final, final
 
 
 @final
-class Fault(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Fault:
     name: str
     layer: str
     domain: str
