@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_usbgate.config.rig import Rig
-
 if TYPE_CHECKING:
     from pytest_usbgate.audio.stream import AudioLoop
+    from pytest_usbgate.config.rig import Rig
     from pytest_usbgate.sim.session import SimSession
 
 

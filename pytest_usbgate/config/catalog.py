@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pytest_usbgate.config.limits import read_limit
 from pytest_usbgate.config.reader import Section, load_toml
-from pytest_usbgate.gate.criteria import DOMAINS, GATES, LAYERS, UNITS, CriterionDef
+from pytest_usbgate.gate.criteria import CriterionDef
+from pytest_usbgate.gate.names import DOMAINS, GATES, LAYERS, UNITS
 
 _ID_PATTERN = r"[a-z]+\.[a-z0-9_]+"
 

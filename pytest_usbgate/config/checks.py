@@ -8,7 +8,8 @@ import math
 from collections.abc import Mapping
 
 from pytest_usbgate.config.rig import Rig, required_criteria, resolve_limit
-from pytest_usbgate.gate.criteria import GATES, UNIT_RANGE, CriterionDef, format_value
+from pytest_usbgate.gate.criteria import UNIT_RANGE, CriterionDef, format_value
+from pytest_usbgate.gate.names import GATES
 
 BLOCKSIZES = tuple(2**n for n in range(4, 13))  # 16 … 4096 frames
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pytest_usbgate.config.reader import Section
-from pytest_usbgate.gate.criteria import GATES, Limit
+from pytest_usbgate.gate.criteria import Limit
+from pytest_usbgate.gate.names import GATES
 
 
 def read_limit(section: Section) -> Limit:

@@ -18,7 +18,8 @@ import allure
 from allure_commons.types import Severity
 
 from pytest_usbgate.evidence.files import write_atomic, write_json
-from pytest_usbgate.gate.criteria import LAYERS, Record, format_value
+from pytest_usbgate.gate.criteria import Record, format_value
+from pytest_usbgate.gate.names import LAYERS
 
 LIBRARIES: Final = (
     "pytest-usbgate",

@@ -13,34 +13,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Protocol, final
 
-GATES: Final = ("design", "bringup", "production")
-LAYERS: Final = ("host", "container", "qemu", "guest", "application")
-DOMAINS: Final = (
-    "usb",
-    "power",
-    "kernel",
-    "midi",
-    "audio",
-    "serial",
-    "compose",
-    "qmp",
-    "pnp",
-    "rig",
-)
-UNITS: Final = (
-    "ms",
-    "s",
-    "samples",
-    "dB",
-    "dBFS",
-    "Hz",
-    "count",
-    "ratio",
-    "%",
-    "Mb/s",
-    "msg/s",
-    "bool",
-)
 # Units whose values cannot leave a range, whatever the device: a limit outside it can never pass.
 UNIT_RANGE: Final[dict[str, tuple[float, float]]] = {
     "count": (0.0, math.inf),

@@ -6,14 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import final
 
-from pytest_usbgate.gate.criteria import (
-    LAYERS,
-    CriterionDef,
-    Record,
-    RigLimits,
-    Verdict,
-    format_value,
-)
+from pytest_usbgate.gate.criteria import CriterionDef, Record, RigLimits, Verdict, format_value
+from pytest_usbgate.gate.names import LAYERS
 
 
 @final

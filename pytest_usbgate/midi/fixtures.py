@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_usbgate.config.rig import Rig
-
 if TYPE_CHECKING:
+    from pytest_usbgate.config.rig import Rig
     from pytest_usbgate.midi.ports import MidiDevice
     from pytest_usbgate.sim.session import SimSession
 

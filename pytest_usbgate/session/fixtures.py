@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from pytest_usbgate.config.catalog import builtin_catalog
-from pytest_usbgate.config.rig import Rig
 from pytest_usbgate.errors import ConfigError, InfrastructureError, UsbgateError
-from pytest_usbgate.gate.checker import Criteria
 from pytest_usbgate.session.state import item_gate, record_sink, session_state
+
+if TYPE_CHECKING:
+    from pytest_usbgate.config.rig import Rig
+    from pytest_usbgate.gate.checker import Criteria
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +38,9 @@ def gate(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def criteria(request: pytest.FixtureRequest, rig: Rig, gate: str) -> Criteria:
     """Judge measurements against this rig's limits for this test's gate."""
+    from pytest_usbgate.config.catalog import builtin_catalog
+    from pytest_usbgate.gate.checker import Criteria
+
     return Criteria(
         gate=gate,
         rig=rig,

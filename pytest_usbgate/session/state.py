@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_usbgate.config.rig import Rig, load_rig, resolve_rig
-from pytest_usbgate.evidence.allure import TestStamps
-from pytest_usbgate.gate.criteria import GATES, CriterionDef, Record
-from pytest_usbgate.session.run import GateRun
+from pytest_usbgate.gate.names import GATES
+
+if TYPE_CHECKING:
+    from pytest_usbgate.config.rig import Rig
+    from pytest_usbgate.gate.criteria import CriterionDef, Record
+    from pytest_usbgate.session.run import GateRun
 
 
 @dataclass
@@ -31,6 +34,8 @@ class SessionState:
     def load_rig(self) -> Rig:
         """The rig from `--rig`, loaded once; ConfigError when it is missing or invalid."""
         if self.rig is None:
+            from pytest_usbgate.config.rig import load_rig, resolve_rig
+
             self.rig = load_rig(resolve_rig(self.rig_spec, self.rootdir))
         return self.rig
 
@@ -44,6 +49,8 @@ class ItemRecords:
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.reported = 0
+        from pytest_usbgate.evidence.allure import TestStamps
+
         self.stamps = TestStamps()
 
     def take_new(self) -> list[Record]:
@@ -53,7 +60,7 @@ class ItemRecords:
 
 
 STATE = pytest.StashKey[SessionState]()
-EARLY_RIG = pytest.StashKey[Rig]()  # the rig as loaded before configure, when it was
+EARLY_RIG = pytest.StashKey["Rig"]()  # the rig as loaded before configure, when it was
 NODE_GATE = pytest.StashKey[str | None]()
 ITEM_RECORDS = pytest.StashKey[ItemRecords]()
 

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Final
 
 import pytest
 
-from pytest_usbgate.config.rig import Rig
 from pytest_usbgate.errors import InfrastructureError
 from pytest_usbgate.session.state import session_state
 
 if TYPE_CHECKING:
+    from pytest_usbgate.config.rig import Rig
     from pytest_usbgate.sim.session import SimSession
 
 SIM_FIXTURES: Final = frozenset({"sim", "rig_sim"})  # a test using either starts the sim

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import pytest
 
-from pytest_usbgate.config.rig import load_rig, resolve_rig
 from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.session.state import EARLY_RIG, session_state, setting
 from pytest_usbgate.sim.fixtures import SIM_FIXTURES
@@ -82,6 +81,8 @@ def _reexec_preloaded(config: pytest.Config, before: Callable[[], None] | None =
 def _uses_sim(config: pytest.Config) -> bool:
     if not (setting(config, "gate") or config.getini("usbgate_sim_usb")):
         return False
+    from pytest_usbgate.config.rig import load_rig, resolve_rig
+
     try:
         loaded = load_rig(resolve_rig(setting(config, "rig"), config.rootpath))
     except ConfigError:

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_usbgate.config.rig import Rig
 from pytest_usbgate.errors import UsbgateError
-from pytest_usbgate.gate.checker import Criteria
 
 if TYPE_CHECKING:
+    from pytest_usbgate.config.rig import Rig
+    from pytest_usbgate.gate.checker import Criteria
     from pytest_usbgate.sim.session import SimSession
     from pytest_usbgate.sim.usb.injector import SimReplug
     from pytest_usbgate.usb.host import HostDevice
