@@ -13,6 +13,7 @@ from pathlib import Path
 from pytest_usbgate.audio import cli as audio_cli
 from pytest_usbgate.config.catalog import builtin_catalog
 from pytest_usbgate.config.rig import load_rig
+from pytest_usbgate.container import cli as container_cli
 from pytest_usbgate.errors import ConfigError
 from pytest_usbgate.evidence.signoff import verify
 from pytest_usbgate.sim.faults import catalog_lines
@@ -90,6 +91,7 @@ def parser() -> argparse.ArgumentParser:
 
     audio_cli.add_commands(commands)
     usb_cli.add_commands(commands)
+    container_cli.add_commands(commands)
     return top
 
 

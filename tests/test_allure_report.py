@@ -86,10 +86,21 @@ def test_failing_design_runs_become_reports_with_history(allure: str, tmp_path: 
     assert len(history.read_text().splitlines()) == 2  # one line per report generated
 
     first = json.loads((tmp_path / "report-r1" / "summary.json").read_text())
-    assert first["stats"] == {"total": 6, "new": 6, "passed": 5, "failed": 1}  # design suite
+    assert first["stats"] == {
+        "total": 7,
+        "new": 7,
+        "passed": 5,
+        "failed": 1,
+        "skipped": 1,
+    }  # design suite
     assert first["name"] == "usbgate design gate, rig tight, build r1"
     second = json.loads((tmp_path / "report-r2" / "summary.json").read_text())
-    assert second["stats"] == {"total": 6, "passed": 5, "failed": 1}  # none new: known
+    assert second["stats"] == {
+        "total": 7,
+        "passed": 5,
+        "failed": 1,
+        "skipped": 1,
+    }  # none new: known
     out = tmp_path / "report-r2"
     categories = json.loads((out / "widgets" / "categories.json").read_text())
     filed = {
@@ -99,7 +110,7 @@ def test_failing_design_runs_become_reports_with_history(allure: str, tmp_path: 
     environment = json.loads((out / "widgets" / "allure_environment.json").read_text())
     assert {"name": "gate", "values": ["design"]} in environment
     results = [json.loads(f.read_text()) for f in (out / "data" / "test-results").glob("*.json")]
-    assert len(results) == 6
+    assert len(results) == 7
     for result in results:  # each test's earlier result, from build r1
         (earlier,) = result["history"]
         assert (earlier["name"], earlier["status"]) == (result["name"], result["status"])

@@ -25,14 +25,18 @@ def parse_catalog(data: Mapping[str, object], source: str) -> dict[str, Criterio
         assert entry is not None
         if not re.fullmatch(_ID_PATTERN, criterion_id):
             raise entry.error("", "criterion ids are <domain>.<name> in lowercase")
-        domain = criterion_id.split(".", 1)[0]
-        if domain not in DOMAINS:
-            raise entry.error(
-                "", f"unknown domain {domain!r} (expected one of: {', '.join(DOMAINS)})"
-            )
+        prefix = criterion_id.split(".", 1)[0]
         layer = entry.text("layer")
         if layer not in LAYERS:
             raise entry.error("layer", f"expected one of: {', '.join(LAYERS)}")
+        domain = entry.text("domain", prefix)
+        if domain not in DOMAINS:
+            key = "domain" if prefix != domain else ""
+            raise entry.error(
+                key, f"unknown domain {domain!r} (expected one of: {', '.join(DOMAINS)})"
+            )
+        if prefix not in (domain, layer):
+            raise entry.error("", f"the id's prefix {prefix!r} is neither its domain nor its layer")
         unit = entry.text("unit")
         if unit not in UNITS:
             raise entry.error("unit", f"expected one of: {', '.join(UNITS)}")
@@ -55,6 +59,7 @@ def parse_catalog(data: Mapping[str, object], source: str) -> dict[str, Criterio
             unit=unit,
             title=entry.text("title"),
             fix=entry.text("fix"),
+            domain=domain,
             required=required,
             when=entry.text("when", None),
             severity=entry.text(

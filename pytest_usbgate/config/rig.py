@@ -142,6 +142,7 @@ class Rig:
             "midi.loopback": self.midi_loopback,
             "midi.identity": self.midi_identity,
             "stack": self.stack,
+            "stack.compose": self.stack.compose if self.stack else None,
             "devices": self.devices or None,
         }.get(section) is not None
 

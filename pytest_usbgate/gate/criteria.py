@@ -101,14 +101,11 @@ class CriterionDef:
     unit: str
     title: str
     fix: str
+    domain: str  # the id's prefix, unless that names the layer (`container.running`)
     required: tuple[str, ...] = ()
     when: str | None = None
     severity: str = "critical"
     limits: Mapping[str, Limit] = field(default_factory=empty)
-
-    @property
-    def domain(self) -> str:
-        return self.id.split(".", 1)[0]
 
 
 @final
