@@ -127,6 +127,7 @@ PASS_4I4 = "-device usb-host,vendorid=0x1235,productid=0x821a"
             ),
             [],
         ),
+        (BASE.format(args=PASS_4I4).replace("dockurr/windows", "ghcr.io/dockur/windows"), []),
         (
             BASE.format(args="-device usb-host,hostbus=1,hostaddr=4"),
             [("hostbus_hostaddr_pinning", 5, "windows")],

@@ -17,7 +17,7 @@ _DEVNODE: Final = re.compile(r"/dev/bus/usb/\d{3}/\d{3}")
 _USB_CGROUP: Final = re.compile(r"^[ca]\s+(189|\*):\*\s+[rwm]*r[rwm]*w[rwm]*$|^a$")
 PLACEHOLDER_IDS: Final = ((0x1234, 0x1234),)
 ROOT_HUB_VENDOR: Final = 0x1D6B
-ADDS_XHCI: Final = ("dockurr/windows",)  # images that add qemu-xhci themselves
+ADDS_XHCI: Final = ("dockurr/windows", "dockur/windows")  # images adding qemu-xhci themselves
 
 
 @dataclass(frozen=True, slots=True)
