@@ -1,7 +1,7 @@
 """Rig files: the bench described in TOML, validated on load.
 
 Load-time validation covers structure (types, unknown keys, references, limits); the
-design gate's checks judge the rest against the device profiles (`design.py`).
+design gate's checks judge the rest against the device profiles (`config/checks.py`).
 """
 
 from __future__ import annotations

@@ -165,8 +165,8 @@ class Criteria:
     def not_measured(self, *criterion_ids: str, reason: str) -> NoReturn:
         """Nothing could be measured (no rig device on the host, say): each criterion is
         NOT_MEASURED with `reason`, and the test stops saying so."""
-        self.raise_failed([self.judge(c, None, detail=reason) for c in criterion_ids])
-        raise AssertionError("unreachable")
+        records = [self.judge(c, None, detail=reason) for c in criterion_ids]
+        raise NotMeasured(records, self._rig.name, self._catalog)
 
     def check_all(
         self, values: Mapping[str, float | bool | None], *, detail: str = ""
